@@ -1,0 +1,24 @@
+# Shared flags for our own targets: warnings as errors, optional sanitizers.
+add_library(lxcdn_flags INTERFACE)
+target_compile_options(lxcdn_flags INTERFACE -Wall -Wextra -Werror -Wno-missing-field-initializers)
+target_include_directories(lxcdn_flags INTERFACE ${PROJECT_SOURCE_DIR}/src)
+if(LXCDN_SANITIZE)
+  target_compile_options(lxcdn_flags INTERFACE -fsanitize=address,undefined -fno-omit-frame-pointer
+                                               -fno-sanitize-recover=undefined)
+  target_link_options(lxcdn_flags INTERFACE -fsanitize=address,undefined)
+endif()
+
+# lxcdn_library(NAME SOURCES...) : a static library of ours.
+function(lxcdn_library name)
+  add_library(${name} STATIC ${ARGN})
+  target_link_libraries(${name} PUBLIC lxcdn_flags)
+endfunction()
+
+# lxcdn_unit_test(NAME SOURCES... LIBS ...) : a GoogleTest binary registered with CTest, label "unit".
+function(lxcdn_unit_test name)
+  cmake_parse_arguments(T "" "" "SOURCES;LIBS" ${ARGN})
+  add_executable(${name} ${T_SOURCES})
+  target_link_libraries(${name} PRIVATE ${T_LIBS} GTest::gtest_main GTest::gtest lxcdn_flags)
+  add_test(NAME ${name} COMMAND ${name})
+  set_tests_properties(${name} PROPERTIES LABELS unit)
+endfunction()

@@ -1,0 +1,107 @@
+// lxcdn: one binary, one subcommand per role. This file only parses the command line and hands
+// plain settings to the libraries (STYLE.md: only the app reads configuration).
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <iostream>
+
+#include "core/config_error.hpp"
+#include "demo/demo.hpp"
+#include "origin/origin_config.hpp"
+#include "origin/run_origin.hpp"
+#include "simplestreams/write_index.hpp"
+
+#ifndef LXCDN_VERSION
+#define LXCDN_VERSION "0.0.0"
+#endif
+
+namespace {
+
+int cmd_index(const std::filesystem::path& root) {
+  auto summary = lxcdn::simplestreams::write_index(root);
+  for (const auto& s : summary.skipped) {
+    std::cerr << "lxcdn index: skipped " << s << "\n";
+  }
+  std::cout << "lxcdn index: " << summary.products << " products, " << summary.versions
+            << " versions, " << summary.images << " images -> " << (root / "streams/v1").string()
+            << "\n";
+  return 0;
+}
+
+int cmd_demo(const lxcdn::demo::demo_options& opt, bool prepare_only) {
+  auto config_path = lxcdn::demo::prepare_demo(opt);
+  if (prepare_only) {
+    std::cout << "lxcdn demo: prepared " << opt.dir.string() << " (config " << config_path.string()
+              << ")\n";
+    return 0;
+  }
+  auto config = lxcdn::origin::load_origin_config(config_path);
+  auto dir = std::filesystem::absolute(opt.dir);
+  std::cout << "\nlxcdn demo: origin on https://" << opt.host << ":" << opt.https_port
+            << " and http://" << opt.host << ":" << opt.http_port << "\n"
+            << "Paste these in another shell (Ctrl-C here stops the demo):\n\n"
+            << "  export SSL_CERT_FILE=" << (dir / "tls/ca.crt").string() << "\n"
+            << "  lxc remote add lxcdn-demo https://" << opt.host << ":" << opt.https_port
+            << " --protocol=simplestreams\n"
+            << "  lxc image list lxcdn-demo:\n"
+            << "  mkdir -p ~/.config/lxc/servercerts && cp " << (dir / "tls/ca.crt").string()
+            << " ~/.config/lxc/servercerts/lxcdn-demo.crt\n"
+            << "  lxc launch lxcdn-demo:busybox/1.35 c1 && lxc exec c1 -- cat /etc/hostname\n\n"
+            << std::flush;
+  return lxcdn::origin::run_origin(config);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"lxcdn: distributes LXD and Incus images (simplestreams) from an origin cluster "
+               "through regional mirrors"};
+  app.set_version_flag("--version", std::string("lxcdn ") + LXCDN_VERSION);
+  app.require_subcommand(1);
+
+  std::filesystem::path origin_config;
+  auto* origin = app.add_subcommand(
+      "origin", "Serve the published tree over HTTP and HTTPS (index always served here)");
+  origin->add_option("-c,--config", origin_config, "origin YAML config (see docs/origin.md)")
+      ->required();
+
+  std::filesystem::path index_root;
+  auto* index = app.add_subcommand(
+      "index", "Scan ROOT/images/... and write ROOT/streams/v1/index.json and images.json");
+  index->add_option("ROOT", index_root, "published tree (holds images/)")->required();
+
+  lxcdn::demo::demo_options demo_opt;
+  bool demo_prepare_only = false;
+  auto* demo = app.add_subcommand(
+      "demo", "Build sample images, index them and run a local origin with a test CA");
+  demo->add_option("--dir", demo_opt.dir, "working directory for images, certificates and config")
+      ->capture_default_str();
+  demo->add_option("--https-port", demo_opt.https_port, "HTTPS port on 127.0.0.1")
+      ->capture_default_str();
+  demo->add_option("--http-port", demo_opt.http_port, "plain HTTP port on 127.0.0.1")
+      ->capture_default_str();
+  demo->add_flag("--prepare-only", demo_prepare_only,
+                 "build images, index, certificates and config, then exit");
+
+  CLI11_PARSE(app, argc, argv);
+
+  try {
+    if (*origin) {
+      return lxcdn::origin::run_origin(lxcdn::origin::load_origin_config(origin_config));
+    }
+    if (*index) {
+      return cmd_index(index_root);
+    }
+    if (*demo) {
+      return cmd_demo(demo_opt, demo_prepare_only);
+    }
+  } catch (const lxcdn::config_error& e) {
+    std::cerr << "lxcdn: " << e.what() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "lxcdn: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,69 @@
+#include "http/conditional.hpp"
+
+#include <fmt/format.h>
+
+#include "http/http_date.hpp"
+
+namespace lxcdn::http {
+
+namespace {
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
+    s.remove_prefix(1);
+  }
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) {
+    s.remove_suffix(1);
+  }
+  return s;
+}
+
+std::string_view opaque(std::string_view tag) {
+  if (tag.starts_with("W/")) {
+    tag.remove_prefix(2);
+  }
+  return tag;
+}
+
+}  // namespace
+
+std::string make_etag(std::uint64_t size, std::time_t mtime) {
+  return fmt::format("\"{:x}-{:x}\"", static_cast<std::uint64_t>(mtime), size);
+}
+
+bool is_not_modified(const preconditions& p, const validators& v) {
+  if (!trim(p.if_none_match).empty()) {
+    std::string_view list = p.if_none_match;
+    while (!list.empty()) {
+      auto comma = list.find(',');
+      auto item = trim(list.substr(0, comma));
+      list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
+      if (item == "*" || (!item.empty() && opaque(item) == opaque(v.etag))) {
+        return true;
+      }
+    }
+    return false;
+  }
+  if (!trim(p.if_modified_since).empty()) {
+    auto since = parse_http_date(trim(p.if_modified_since));
+    return since && v.mtime <= *since;
+  }
+  return false;
+}
+
+bool if_range_allows(const preconditions& p, const validators& v) {
+  auto ir = trim(p.if_range);
+  if (ir.empty()) {
+    return true;
+  }
+  if (ir.front() == '"') {
+    return ir == v.etag;
+  }
+  if (ir.starts_with("W/")) {
+    return false;  // a weak tag never satisfies If-Range
+  }
+  auto d = parse_http_date(ir);
+  return d && *d == v.mtime;
+}
+
+}  // namespace lxcdn::http

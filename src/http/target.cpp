@@ -1,0 +1,155 @@
+#include "http/target.hpp"
+
+#include <vector>
+
+namespace lxcdn::http {
+
+namespace {
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') {
+    return c - '0';
+  }
+  if (c >= 'a' && c <= 'f') {
+    return c - 'a' + 10;
+  }
+  if (c >= 'A' && c <= 'F') {
+    return c - 'A' + 10;
+  }
+  return -1;
+}
+
+bool is_control(unsigned char c) { return c < 0x20 || c == 0x7f; }
+
+// Decodes one path segment into `out`. Returns the error, if any.
+target_error decode_segment(std::string_view seg, std::string& out) {
+  out.clear();
+  for (std::size_t i = 0; i < seg.size(); ++i) {
+    char c = seg[i];
+    if (c == '%') {
+      if (i + 2 >= seg.size()) {
+        return target_error::bad_encoding;
+      }
+      int hi = hex_value(seg[i + 1]);
+      int lo = hex_value(seg[i + 2]);
+      if (hi < 0 || lo < 0) {
+        return target_error::bad_encoding;
+      }
+      auto d = static_cast<unsigned char>(hi * 16 + lo);
+      if (d == '/' || d == '\\') {
+        return target_error::encoded_slash;
+      }
+      if (is_control(d)) {
+        return target_error::control_char;
+      }
+      out.push_back(static_cast<char>(d));
+      i += 2;
+      continue;
+    }
+    if (is_control(static_cast<unsigned char>(c)) || c == '\\') {
+      return target_error::control_char;
+    }
+    out.push_back(c);
+  }
+  return target_error::none;
+}
+
+}  // namespace
+
+target normalize_target(std::string_view raw) {
+  target t;
+  if (raw.size() > max_target_bytes) {
+    t.error = target_error::too_long;
+    return t;
+  }
+  // Absolute-form (RFC 9112 §3.2.2): a server must accept it; keep only the path.
+  for (std::string_view scheme : {"http://", "https://"}) {
+    if (raw.size() >= scheme.size()) {
+      bool same = true;
+      for (std::size_t i = 0; i < scheme.size(); ++i) {
+        char c = raw[i];
+        if (c >= 'A' && c <= 'Z') {
+          c = static_cast<char>(c - 'A' + 'a');
+        }
+        same = same && c == scheme[i];
+      }
+      if (same) {
+        auto slash = raw.find('/', scheme.size());
+        raw = slash == std::string_view::npos ? std::string_view("/") : raw.substr(slash);
+        break;
+      }
+    }
+  }
+  if (raw.empty() || raw.front() != '/') {
+    t.error = target_error::not_origin_form;
+    return t;
+  }
+  if (auto hash = raw.find('#'); hash != std::string_view::npos) {
+    raw = raw.substr(0, hash);
+  }
+  if (auto q = raw.find('?'); q != std::string_view::npos) {
+    t.query = std::string(raw.substr(q + 1));
+    raw = raw.substr(0, q);
+  }
+  std::string decoded;
+  std::string path;
+  path.reserve(raw.size());
+  std::size_t pos = 0;
+  while (pos <= raw.size()) {
+    auto next = raw.find('/', pos);
+    if (next == std::string_view::npos) {
+      next = raw.size();
+    }
+    auto seg = raw.substr(pos, next - pos);
+    pos = next + 1;
+    if (seg.empty()) {
+      continue;
+    }
+    if (auto e = decode_segment(seg, decoded); e != target_error::none) {
+      t.error = e;
+      return t;
+    }
+    if (decoded.empty()) {
+      continue;
+    }
+    if (decoded == ".") {
+      continue;
+    }
+    if (decoded == "..") {
+      t.error = target_error::traversal;
+      return t;
+    }
+    if (decoded.front() == '.') {
+      t.error = target_error::hidden;
+      return t;
+    }
+    path.push_back('/');
+    path += decoded;
+  }
+  t.path = path.empty() ? "/" : std::move(path);
+  return t;
+}
+
+std::string_view to_string(target_error e) {
+  switch (e) {
+    case target_error::none:
+      return "ok";
+    case target_error::not_origin_form:
+      return "request target is not an absolute path";
+    case target_error::bad_encoding:
+      return "invalid percent-encoding";
+    case target_error::encoded_slash:
+      return "encoded path separator";
+    case target_error::control_char:
+      return "control character or backslash in path";
+    case target_error::traversal:
+      return "path traversal";
+    case target_error::hidden:
+      return "hidden path segment";
+    case target_error::too_long:
+      return "request target too long";
+  }
+  return "unknown";
+}
+
+}  // namespace lxcdn::http

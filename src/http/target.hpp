@@ -1,0 +1,38 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace lxcdn::http {
+
+// Why a request target was refused. `none` means the target is usable.
+enum class target_error {
+  none,
+  not_origin_form,  // does not start with '/' (and is not absolute-form http(s)://host/...)
+  bad_encoding,     // '%' not followed by two hex digits
+  encoded_slash,    // %2F or %5C: would let a client smuggle a separator past segment checks
+  control_char,     // NUL, other C0 controls or DEL, raw or encoded; or a raw backslash
+  traversal,        // a ".." segment, raw or encoded (%2e%2e, .%2E, ...)
+  hidden,           // a segment starting with '.', e.g. the publisher's temp files
+  too_long,         // longer than max_target_bytes
+};
+
+// A normalised request target. `path` is percent-decoded, starts with '/', has no empty, "." or
+// ".." segments and no trailing '/' (except the root itself, "/"). It is the cache key on a mirror
+// and the file name below the root on an origin. `query` is the raw text after '?', if any.
+struct target {
+  std::string path;
+  std::string query;
+  target_error error = target_error::none;
+};
+
+inline constexpr std::size_t max_target_bytes = 8192;
+
+// Normalises a raw request-target (RFC 9112 §3.2). Pure; never throws for any input.
+// Tolerates "//" (lxc-download sends them) and ':' raw or as %3A (lxc-ci serials contain ':').
+target normalize_target(std::string_view raw);
+
+// Human-readable reason for logs and error bodies.
+std::string_view to_string(target_error e);
+
+}  // namespace lxcdn::http

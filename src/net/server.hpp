@@ -1,0 +1,52 @@
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "net/request_handler.hpp"
+#include "net/server_config.hpp"
+#include "net/tls_context.hpp"
+
+namespace lxcdn::net {
+
+// The bound address of one listener, known after start() (port 0 resolves to the real port).
+struct bound_listener {
+  std::string url;  // "http://127.0.0.1:8080" or "https://[::1]:8443"
+  bool tls = false;
+};
+
+// An HTTP/1.1 server: listeners (plain and TLS, IPv4 and IPv6), one coroutine per connection on
+// its own strand, keep-alive, deadlines and limits from server_config, graceful shutdown.
+// Thread model: run() drives one io_context on `threads` threads and returns when the server has
+// stopped and every connection has ended. stop() and reload_tls() may be called from any thread
+// (signal handlers included, via asio::signal_set). Signals are handled by run() itself:
+// SIGTERM/SIGINT stop gracefully, SIGHUP reloads the certificate.
+class server {
+ public:
+  server(server_config config, request_handler& handler);
+  ~server();
+  server(const server&) = delete;
+  server& operator=(const server&) = delete;
+
+  // Binds every listener (throws config_error naming the address on failure) and returns their
+  // URLs. Does not accept until run().
+  std::vector<bound_listener> bind();
+
+  // Accepts and serves until stopped. Installs SIGTERM/SIGINT/SIGHUP handlers when
+  // `handle_signals` is true.
+  void run(bool handle_signals = true);
+
+  // Graceful stop: close listeners, close idle keep-alive connections, let responses in flight
+  // finish until shutdown_grace, then close what is left.
+  void stop();
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace lxcdn::net
