@@ -1,0 +1,13 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace lxcdn::simplestreams {
+
+// `data` compressed into the gzip format (RFC 1952) at zlib's best compression, with a header
+// that carries no file name and mtime 0, so equal input gives equal bytes (for one zlib version).
+// Throws std::runtime_error if zlib fails (out of memory).
+std::string gzip_compress(std::string_view data);
+
+}  // namespace lxcdn::simplestreams
