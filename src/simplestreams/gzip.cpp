@@ -2,11 +2,15 @@
 
 #include <zlib.h>
 
+#include <limits>
 #include <stdexcept>
 
 namespace lxcdn::simplestreams {
 
 std::string gzip_compress(std::string_view data) {
+  if (data.size() > std::numeric_limits<uInt>::max()) {
+    throw std::runtime_error("gzip: input over 4 GiB");
+  }
   z_stream zs{};
   // windowBits 15 + 16 asks zlib for a gzip wrapper; without deflateSetHeader its header has
   // mtime 0 and no name.
