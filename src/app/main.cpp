@@ -1,6 +1,7 @@
 // lxcdn: one binary, one subcommand per role. This file only parses the command line and hands
 // plain settings to the libraries (STYLE.md: only the app reads configuration).
 #include <CLI/CLI.hpp>
+#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
@@ -84,7 +85,16 @@ int main(int argc, char** argv) {
   demo->add_flag("--prepare-only", demo_prepare_only,
                  "build images, index, certificates and config, then exit");
 
+  std::string log_level = "info";
+  app.add_option("--log-level", log_level, "trace, debug, info, warn, error or off (logs go to stderr)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
+
   CLI11_PARSE(app, argc, argv);
+
+  // Logs go to stderr; stdout carries only what scripts read (listening lines, summaries).
+  spdlog::set_default_logger(spdlog::stderr_color_mt("lxcdn"));
+  spdlog::set_level(spdlog::level::from_str(log_level));
 
   try {
     if (*origin) {

@@ -24,7 +24,11 @@ class response_sink {
  public:
   virtual ~response_sink() = default;
 
-  virtual boost::asio::awaitable<boost::system::error_code> write_head(response_head& head) = 0;
+  // Sends the head. With `body_follows` the head may be held back and sent together with the
+  // first body bytes (one packet, one TLS record for small responses); the caller must then write
+  // the body.
+  virtual boost::asio::awaitable<boost::system::error_code> write_head(response_head& head,
+                                                                       bool body_follows) = 0;
   virtual boost::asio::awaitable<boost::system::error_code> write_body(
       boost::asio::const_buffer data) = 0;
   // Sends `length` bytes of the open file `fd` from `offset`: sendfile(2) on plain TCP, read and

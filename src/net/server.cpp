@@ -1,0 +1,416 @@
+#include "net/server.hpp"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/ip/v6_only.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core/detect_ssl.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/parser.hpp>
+
+#include <list>
+#include <mutex>
+#include <thread>
+
+#include "core/config_error.hpp"
+#include "net/stream_sink.hpp"
+
+namespace lxcdn::net {
+
+namespace ssl = asio::ssl;
+using tcp = asio::ip::tcp;
+using asio::awaitable;
+using asio::use_awaitable;
+constexpr auto as_tuple = asio::as_tuple(asio::use_awaitable);
+
+std::string_view cached_http_date() {
+  thread_local std::time_t last = 0;
+  thread_local char text[40];
+  std::time_t now = std::time(nullptr);
+  if (now != last) {
+    std::tm tm{};
+    ::gmtime_r(&now, &tm);
+    std::strftime(text, sizeof text, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    last = now;
+  }
+  return text;
+}
+
+std::string serialize_head(response_head& head) {
+  head.set(http::field::server, "lxcdn");
+  head.set(http::field::date, cached_http_date());
+  std::string out;
+  out.reserve(512);
+  out += head.version() == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
+  out += std::to_string(head.result_int());
+  out += ' ';
+  out += head.reason();
+  out += "\r\n";
+  for (const auto& f : head) {
+    out += f.name_string();
+    out += ": ";
+    out += f.value();
+    out += "\r\n";
+  }
+  out += "\r\n";
+  return out;
+}
+
+namespace {
+
+// One open connection, as seen by shutdown. Strand-confined: touched only on `executor`.
+struct connection_slot {
+  asio::any_io_executor executor;
+  tcp::socket* socket = nullptr;  // null once the connection has ended
+  bool busy = false;              // between reading a request and finishing its response
+};
+
+// Protocol errors that deserve a 400 answer (as opposed to a vanished peer).
+bool is_protocol_error(const error_code& ec) {
+  return ec.category() == http::make_error_code(http::error::bad_target).category() &&
+         ec != http::error::end_of_stream && ec != http::error::partial_message;
+}
+
+std::string endpoint_text(const tcp::endpoint& ep) {
+  if (ep.address().is_v6()) {
+    return fmt::format("[{}]:{}", ep.address().to_string(), ep.port());
+  }
+  return fmt::format("{}:{}", ep.address().to_string(), ep.port());
+}
+
+}  // namespace
+
+struct server::impl {
+  impl(server_config c, request_handler& h)
+      : config(std::move(c)), handler(h), control(asio::make_strand(ioc)), signals(ioc),
+        grace_timer(control) {
+    bool any_tls = false;
+    for (auto& l : config.listeners) {
+      any_tls = any_tls || l.tls;
+    }
+    if (any_tls) {
+      tls = std::make_unique<tls_context_store>(config.tls);
+    }
+  }
+
+  server_config config;
+  request_handler& handler;
+  asio::io_context ioc;
+  std::unique_ptr<tls_context_store> tls;
+  std::vector<std::pair<tcp::acceptor, bool>> acceptors;  // (acceptor, is TLS port)
+  std::atomic<bool> stopping{false};
+  std::atomic<std::size_t> connections{0};
+  std::mutex slots_mutex;
+  std::list<std::shared_ptr<connection_slot>> slots;  // guarded by slots_mutex
+  asio::strand<asio::io_context::executor_type> control;  // orders stop steps
+  asio::signal_set signals;
+  asio::steady_timer grace_timer;  // on `control`
+
+  const limits_config& limits() const { return config.limits; }
+
+  // Runs `f(slot)` on each live connection's strand.
+  template <class F>
+  void for_each_slot(F f) {
+    std::lock_guard lock(slots_mutex);
+    for (auto& s : slots) {
+      asio::post(s->executor, [s, f] { f(*s); });
+    }
+  }
+
+  static void close_socket(connection_slot& s) {
+    if (s.socket) {
+      error_code ec;
+      s.socket->shutdown(tcp::socket::shutdown_both, ec);
+      s.socket->close(ec);
+    }
+  }
+
+  void begin_stop() {
+    if (stopping.exchange(true)) {
+      return;
+    }
+    spdlog::info("shutting down: no new connections; {} open, grace {} ms", connections.load(),
+                 limits().shutdown_grace.count());
+    asio::post(control, [this] {
+      for (auto& [acc, is_tls] : acceptors) {
+        asio::post(acc.get_executor(), [&acc = acc] {
+          error_code ec;
+          acc.close(ec);
+        });
+      }
+      signals.cancel();
+      // Idle keep-alive connections go now; busy ones finish their response first.
+      for_each_slot([](connection_slot& s) {
+        if (!s.busy) {
+          close_socket(s);
+        }
+      });
+      grace_timer.expires_after(limits().shutdown_grace);
+      grace_timer.async_wait([this](error_code ec) {
+        if (!ec) {
+          spdlog::warn("shutdown grace period over: closing {} connections", connections.load());
+          for_each_slot([](connection_slot& s) { close_socket(s); });
+        }
+      });
+      if (connections.load() == 0) {
+        grace_timer.cancel();
+      }
+    });
+  }
+
+  // Called when a connection ends: the last one to end during shutdown releases the grace timer,
+  // which lets io_context::run() return.
+  void maybe_finish_stop() {
+    if (stopping && connections.load() == 0) {
+      asio::post(control, [this] { grace_timer.cancel(); });
+    }
+  }
+
+  awaitable<void> accept_loop(tcp::acceptor& acceptor, bool tls_port) {
+    for (;;) {
+      auto [ec, socket] = co_await acceptor.async_accept(asio::make_strand(ioc), as_tuple);
+      if (stopping || ec == asio::error::operation_aborted) {
+        co_return;
+      }
+      if (ec) {
+        // EMFILE and friends: log, back off briefly, keep accepting.
+        spdlog::warn("accept failed: {}", ec.message());
+        asio::steady_timer t(ioc, std::chrono::milliseconds(50));
+        co_await t.async_wait(as_tuple);
+        continue;
+      }
+      if (connections.load() >= limits().max_connections) {
+        error_code ignored;
+        socket.close(ignored);  // answer at once (RST/FIN) rather than let the client hang
+        continue;
+      }
+      ++connections;
+      auto ex = socket.get_executor();
+      asio::co_spawn(ex, run_connection(std::move(socket), tls_port), [this](std::exception_ptr e) {
+        if (e) {
+          try {
+            std::rethrow_exception(e);
+          } catch (const std::exception& x) {
+            spdlog::error("connection ended by unexpected error: {}", x.what());
+          }
+        }
+        --connections;
+        maybe_finish_stop();
+      });
+    }
+  }
+
+  std::shared_ptr<connection_slot> register_slot(asio::any_io_executor ex) {
+    auto slot = std::make_shared<connection_slot>();
+    slot->executor = ex;
+    std::lock_guard lock(slots_mutex);
+    slots.push_back(slot);
+    return slot;
+  }
+
+  void unregister_slot(const std::shared_ptr<connection_slot>& slot) {
+    slot->socket = nullptr;
+    std::lock_guard lock(slots_mutex);
+    slots.remove(slot);
+  }
+
+  awaitable<void> run_connection(tcp::socket socket, bool tls_port) {
+    error_code ec;
+    auto peer = socket.remote_endpoint(ec);
+    socket.set_option(tcp::no_delay(true), ec);
+    auto slot = register_slot(socket.get_executor());
+    struct unregister {
+      impl* self;
+      std::shared_ptr<connection_slot> slot;
+      ~unregister() { self->unregister_slot(slot); }
+    } guard{this, slot};
+    try {
+      beast::tcp_stream stream(std::move(socket));
+      slot->socket = &stream.socket();
+      beast::flat_buffer buffer;
+      if (tls_port) {
+        // LXD tries http://host:port first when the remote URL has a port, so plain HTTP arrives
+        // here too; the first byte tells (0x16 = TLS handshake record).
+        stream.expires_after(limits().header_timeout);
+        auto [dec, is_tls] = co_await beast::async_detect_ssl(stream, buffer, as_tuple);
+        if (dec) {
+          // Includes a peer that connects and closes without a byte (Go's pre-dial): normal.
+          co_return;
+        }
+        if (is_tls) {
+          auto ctx = tls->current();  // keep this context alive for the whole connection
+          beast::ssl_stream<beast::tcp_stream> tls_stream(std::move(stream), *ctx);
+          slot->socket = &beast::get_lowest_layer(tls_stream).socket();
+          beast::get_lowest_layer(tls_stream).expires_after(limits().tls_handshake_timeout);
+          auto [hec, used] = co_await tls_stream.async_handshake(ssl::stream_base::server,
+                                                                 buffer.data(), as_tuple);
+          if (hec) {
+            spdlog::debug("{}: TLS handshake failed: {}", endpoint_text(peer), hec.message());
+            co_return;
+          }
+          buffer.consume(used);
+          bool clean = co_await serve(tls_stream, buffer, peer, true, *slot);
+          if (clean) {
+            // Send our close_notify without waiting for the peer's (as nginx does): mark the
+            // peer's as received so SSL_shutdown completes in one step.
+            SSL_set_shutdown(tls_stream.native_handle(), SSL_RECEIVED_SHUTDOWN);
+            beast::get_lowest_layer(tls_stream).expires_after(std::chrono::seconds(2));
+            co_await tls_stream.async_shutdown(as_tuple);
+          }
+          co_return;
+        }
+      }
+      if (co_await serve(stream, buffer, peer, false, *slot)) {
+        stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+      }
+    } catch (const std::exception& e) {
+      spdlog::error("{}: connection ended by unexpected error: {}", endpoint_text(peer), e.what());
+    }
+  }
+
+  // Serves requests on one connection until it should close. Returns true if the connection is
+  // still healthy (so a clean close is worth attempting).
+  template <class Stream>
+  awaitable<bool> serve(Stream& stream, beast::flat_buffer& buffer, const tcp::endpoint& peer,
+                        bool is_tls, connection_slot& slot) {
+    auto& lowest = beast::get_lowest_layer(stream);
+    stream_sink<Stream> sink_storage(stream, limits());
+    bool first = true;
+    for (;;) {
+      slot.busy = false;
+      if (stopping) {
+        co_return true;
+      }
+      if (!first && buffer.size() == 0) {
+        // Keep-alive: wait for the next request's first bytes under the idle deadline, then
+        // give the header its own (shorter) deadline.
+        lowest.expires_after(limits().idle_timeout);
+        auto [ec, n] = co_await stream.async_read_some(buffer.prepare(4096), as_tuple);
+        if (ec) {
+          co_return false;
+        }
+        buffer.commit(n);
+      }
+      first = false;
+      slot.busy = true;
+      http::request_parser<http::empty_body> parser;
+      parser.header_limit(static_cast<std::uint32_t>(limits().max_header_bytes));
+      parser.eager(false);
+      lowest.expires_after(limits().header_timeout);
+      auto [ec, n] = co_await http::async_read_header(stream, buffer, parser, as_tuple);
+      if (ec) {
+        if (ec == http::error::header_limit) {
+          co_await write_simple_response(sink_storage, 11, false, false,
+                                         http::status::request_header_fields_too_large,
+                                         "request header too large\n");
+        } else if (is_protocol_error(ec)) {
+          spdlog::debug("{}: bad request: {}", endpoint_text(peer), ec.message());
+          co_await write_simple_response(sink_storage, 11, false, false, http::status::bad_request,
+                                         "bad request\n");
+        }
+        co_return false;
+      }
+      request req{parser.release(), peer, is_tls};
+      if (req.message.has_content_length() || req.message.chunked()) {
+        // GET/HEAD carry no body; refusing one avoids desynchronising the connection.
+        bool has_body = req.message.chunked() ||
+                        req.message[http::field::content_length] != "0";
+        if (has_body) {
+          co_await write_simple_response(sink_storage, req.message.version(), false,
+                                         req.message.method() == http::verb::head,
+                                         http::status::bad_request,
+                                         "request bodies are not accepted\n");
+          co_return false;
+        }
+      }
+      bool keep_alive = req.message.keep_alive() && !stopping;
+      bool ok = co_await handler.handle(req, sink_storage, keep_alive);
+      if (!ok || !keep_alive) {
+        co_return ok;
+      }
+    }
+  }
+};
+
+server::server(server_config config, request_handler& handler)
+    : impl_(std::make_unique<impl>(std::move(config), handler)) {}
+
+server::~server() = default;
+
+std::vector<bound_listener> server::bind() {
+  std::vector<bound_listener> out;
+  for (auto& l : impl_->config.listeners) {
+    error_code ec;
+    auto addr = asio::ip::make_address(l.address, ec);
+    if (ec) {
+      throw config_error(fmt::format("listen address '{}' is not an IP address", l.address));
+    }
+    tcp::endpoint ep(addr, l.port);
+    tcp::acceptor acc(asio::make_strand(impl_->ioc));  // closed on its own strand at stop
+    acc.open(ep.protocol(), ec);
+    if (!ec) {
+      acc.set_option(asio::socket_base::reuse_address(true), ec);
+      if (addr.is_v6()) {
+        acc.set_option(asio::ip::v6_only(true), ec);  // "::" and "0.0.0.0" can both be listed
+      }
+      acc.bind(ep, ec);
+    }
+    if (!ec) {
+      acc.listen(asio::socket_base::max_listen_connections, ec);
+    }
+    if (ec) {
+      throw config_error(fmt::format("cannot listen on {}: {}", endpoint_text(ep), ec.message()));
+    }
+    auto local = acc.local_endpoint();
+    out.push_back({fmt::format("{}://{}", l.tls ? "https" : "http", endpoint_text(local)), l.tls});
+    impl_->acceptors.emplace_back(std::move(acc), l.tls);
+  }
+  return out;
+}
+
+void server::run(bool handle_signals) {
+  auto& s = *impl_;
+  for (auto& [acc, is_tls] : s.acceptors) {
+    asio::co_spawn(acc.get_executor(), s.accept_loop(acc, is_tls), asio::detached);
+  }
+  std::function<void(error_code, int)> on_signal = [&s, &on_signal](error_code ec, int sig) {
+    if (ec) {
+      return;
+    }
+    if (sig != SIGHUP) {
+      s.begin_stop();
+      return;
+    }
+    if (!s.tls) {
+      spdlog::info("SIGHUP: nothing to reload");
+    } else if (auto err = s.tls->reload(); err.empty()) {
+      spdlog::info("SIGHUP: TLS certificate reloaded");
+    } else {
+      spdlog::warn("SIGHUP: TLS reload failed, keeping the old certificate: {}", err);
+    }
+    s.signals.async_wait(on_signal);
+  };
+  if (handle_signals) {
+    s.signals.add(SIGTERM);
+    s.signals.add(SIGINT);
+    s.signals.add(SIGHUP);
+    s.signals.async_wait(on_signal);
+  }
+  unsigned n = s.config.threads ? s.config.threads
+                                : std::max(1u, std::thread::hardware_concurrency());
+  std::vector<std::jthread> threads;
+  for (unsigned i = 1; i < n; ++i) {
+    threads.emplace_back([&s] { s.ioc.run(); });
+  }
+  s.ioc.run();
+}
+
+void server::stop() { impl_->begin_stop(); }
+
+}  // namespace lxcdn::net

@@ -1,0 +1,73 @@
+#include "net/tls_context.hpp"
+
+#include <fmt/format.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+#include "core/config_error.hpp"
+
+namespace lxcdn::net {
+
+namespace ssl = boost::asio::ssl;
+
+namespace {
+
+std::string openssl_reason() {
+  unsigned long e = ERR_get_error();
+  if (e == 0) {
+    return "unknown OpenSSL error";
+  }
+  char buf[256];
+  ERR_error_string_n(e, buf, sizeof buf);
+  ERR_clear_error();
+  return buf;
+}
+
+}  // namespace
+
+std::shared_ptr<ssl::context> make_server_tls_context(const tls_files& files) {
+  auto ctx = std::make_shared<ssl::context>(ssl::context::tls_server);
+  SSL_CTX* native = ctx->native_handle();
+  ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                   ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 |
+                   ssl::context::single_dh_use);
+  // TLS 1.3 is what LXD and Incus require (simplestreams-spec §2.5); 1.2 stays for curl, wget
+  // and older tools.
+  SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
+  SSL_CTX_set_cipher_list(native, "ECDHE+AESGCM:ECDHE+CHACHA20");
+  SSL_CTX_set_options(native, SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_RENEGOTIATION);
+  if (SSL_CTX_use_certificate_chain_file(native, files.certificate.c_str()) != 1) {
+    throw config_error(fmt::format("{}: cannot load certificate chain: {}",
+                                   files.certificate.string(), openssl_reason()));
+  }
+  if (SSL_CTX_use_PrivateKey_file(native, files.key.c_str(), SSL_FILETYPE_PEM) != 1) {
+    throw config_error(
+        fmt::format("{}: cannot load private key: {}", files.key.string(), openssl_reason()));
+  }
+  if (SSL_CTX_check_private_key(native) != 1) {
+    throw config_error(fmt::format("{}: private key does not match certificate {}",
+                                   files.key.string(), files.certificate.string()));
+  }
+  return ctx;
+}
+
+tls_context_store::tls_context_store(tls_files files)
+    : files_(std::move(files)), current_(make_server_tls_context(files_)) {}
+
+std::shared_ptr<ssl::context> tls_context_store::current() const {
+  std::lock_guard lock(mutex_);
+  return current_;
+}
+
+std::string tls_context_store::reload() {
+  try {
+    auto fresh = make_server_tls_context(files_);
+    std::lock_guard lock(mutex_);
+    current_ = std::move(fresh);
+    return {};
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+}
+
+}  // namespace lxcdn::net

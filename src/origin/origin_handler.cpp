@@ -1,0 +1,53 @@
+#include "origin/origin_handler.hpp"
+
+#include <fcntl.h>
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/buffer.hpp>
+
+#include "core/unique_fd.hpp"
+#include "origin/static_files.hpp"
+
+namespace lxcdn::origin {
+
+namespace http = net::http;
+
+origin_handler::origin_handler(const origin_config& config) : config_(config) {}
+
+boost::asio::awaitable<bool> origin_handler::handle(const net::request& req,
+                                                    net::response_sink& sink, bool keep_alive) {
+  // The root is opened per request so a publisher that swaps a `current` symlink takes effect
+  // at once, and every request resolves beneath one consistent generation.
+  unique_fd root(::open(config_.root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  static_response plan;
+  if (!root) {
+    spdlog::error("cannot open root {}: {}", config_.root.string(), std::strerror(errno));
+    plan.head = net::response_head{http::status::service_unavailable, req.message.version()};
+    plan.body = "temporarily unavailable\n";
+    plan.head.set(http::field::content_type, "text/plain; charset=utf-8");
+    plan.head.set(http::field::content_length, std::to_string(plan.body.size()));
+    plan.head.keep_alive(keep_alive);
+    plan.head_only = req.message.method() == http::verb::head;
+  } else {
+    plan = plan_static_response(root.get(), config_.cache_control, req.message, keep_alive);
+  }
+
+  boost::system::error_code ec;
+  bool has_body = !plan.head_only && (plan.file ? plan.length > 0 : !plan.body.empty());
+  ec = co_await sink.write_head(plan.head, has_body);
+  if (!ec && has_body) {
+    if (plan.file) {
+      ec = co_await sink.write_file(plan.file->fd.get(), plan.offset, plan.length);
+    } else {
+      ec = co_await sink.write_body(boost::asio::buffer(plan.body));
+    }
+  }
+  if (config_.access_log) {
+    spdlog::info("{} {} {} {} {} {}", req.peer.address().to_string(),
+                 std::string_view(req.message.method_string()), std::string_view(req.message.target()),
+                 plan.head.result_int(), sink.body_bytes_written(), ec ? ec.message() : "ok");
+  }
+  co_return !ec;
+}
+
+}  // namespace lxcdn::origin
