@@ -1,0 +1,36 @@
+#include "demo/demo_config.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+
+namespace lxcdn::demo {
+
+std::string render_origin_yaml(const demo_origin_settings& s) {
+  YAML::Emitter out;
+  out << YAML::Comment("Written by `lxcdn demo`; run it with `lxcdn origin --config THIS_FILE`.");
+  out << YAML::BeginMap;
+  out << YAML::Key << "root" << YAML::Value << YAML::DoubleQuoted << s.root.string();
+  out << YAML::Key << "listen" << YAML::Value << YAML::BeginSeq;
+  out << YAML::BeginMap << YAML::Key << "address" << YAML::Value << YAML::DoubleQuoted << s.host
+      << YAML::Key << "port" << YAML::Value << s.https_port << YAML::Key << "tls" << YAML::Value
+      << true << YAML::EndMap;
+  out << YAML::BeginMap << YAML::Key << "address" << YAML::Value << YAML::DoubleQuoted << s.host
+      << YAML::Key << "port" << YAML::Value << s.http_port << YAML::EndMap;
+  out << YAML::EndSeq;
+  out << YAML::Key << "tls" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "certificate" << YAML::Value << YAML::DoubleQuoted << s.certificate.string();
+  out << YAML::Key << "key" << YAML::Value << YAML::DoubleQuoted << s.key.string();
+  out << YAML::EndMap << YAML::EndMap;
+  return std::string(out.c_str()) + "\n";
+}
+
+std::vector<std::string> demo_certificate_hosts(const std::string& host) {
+  std::vector<std::string> hosts{"127.0.0.1", "::1", "localhost"};
+  if (!host.empty() && std::find(hosts.begin(), hosts.end(), host) == hosts.end()) {
+    hosts.push_back(host);
+  }
+  return hosts;
+}
+
+}  // namespace lxcdn::demo
