@@ -8,6 +8,7 @@
 #include <iostream>
 
 #include "core/config_error.hpp"
+#include "demo/client_commands.hpp"
 #include "demo/demo.hpp"
 #include "origin/origin_config.hpp"
 #include "origin/run_origin.hpp"
@@ -32,23 +33,28 @@ int cmd_index(const std::filesystem::path& root) {
 
 int cmd_demo(const lxcdn::demo::demo_options& opt, bool prepare_only) {
   auto config_path = lxcdn::demo::prepare_demo(opt);
+  auto dir = std::filesystem::absolute(opt.dir).lexically_normal();
+  std::string commands;
+  for (const auto& line : lxcdn::demo::client_commands({.host = opt.host,
+                          .https_port = opt.https_port,
+                          .ca_certificate = dir / "tls/ca.crt"})) {
+    commands += "  " + line + "\n";
+  }
   if (prepare_only) {
-    std::cout << "lxcdn demo: prepared " << opt.dir.string() << " (config " << config_path.string()
-              << ")\n";
+    std::cout << "lxcdn demo: prepared " << dir.string() << " (config " << config_path.string()
+              << ")\n"
+              << "Start the origin with: lxcdn origin --config "
+              << lxcdn::demo::shell_quote(config_path.string()) << "\n"
+              << "then, in another shell:\n\n"
+              << commands << std::flush;
     return 0;
   }
   auto config = lxcdn::origin::load_origin_config(config_path);
-  auto dir = std::filesystem::absolute(opt.dir);
   std::cout << "\nlxcdn demo: origin on https://" << opt.host << ":" << opt.https_port
             << " and http://" << opt.host << ":" << opt.http_port << "\n"
-            << "Paste these in another shell (Ctrl-C here stops the demo):\n\n"
-            << "  export SSL_CERT_FILE=" << (dir / "tls/ca.crt").string() << "\n"
-            << "  lxc remote add lxcdn-demo https://" << opt.host << ":" << opt.https_port
-            << " --protocol=simplestreams\n"
-            << "  lxc image list lxcdn-demo:\n"
-            << "  mkdir -p ~/.config/lxc/servercerts && cp " << (dir / "tls/ca.crt").string()
-            << " ~/.config/lxc/servercerts/lxcdn-demo.crt\n"
-            << "  lxc launch lxcdn-demo:busybox/1.35 c1 && lxc exec c1 -- cat /etc/hostname\n\n"
+            << "Paste these in another shell (Ctrl-C here stops the demo; `lxc launch` needs an "
+               "initialised LXD daemon, e.g. `lxd init --auto`):\n\n"
+            << commands << "\n"
             << std::flush;
   return lxcdn::origin::run_origin(config);
 }

@@ -3,20 +3,14 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
-#include <fstream>
-#include <sstream>
+#include "demo/test_support.hpp"
 
 namespace lxcdn::demo {
 namespace {
 
-namespace fs = std::filesystem;
+using test_support::slurp;
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+namespace fs = std::filesystem;
 
 class TestCa : public ::testing::Test {
  protected:

@@ -1,0 +1,33 @@
+#include "demo/client_commands.hpp"
+
+namespace lxcdn::demo {
+
+std::string shell_quote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) {
+    if (c == '\'') {
+      out += "'\\''";
+    } else {
+      out += c;
+    }
+  }
+  return out + "'";
+}
+
+std::vector<std::string> client_commands(const client_target& t) {
+  const std::string host = t.host.find(':') != std::string::npos ? "[" + t.host + "]" : t.host;
+  const std::string url = "https://" + host + ":" + std::to_string(t.https_port);
+  // Double quotes: the shell expands ${LXD_CONF:-...}; remote names cannot hold quotes.
+  const std::string certs_dir = "${LXD_CONF:-$HOME/.config/lxc}/servercerts";
+  return {
+      "lxc remote remove " + t.remote + " 2>/dev/null; mkdir -p \"" + certs_dir + "\"",
+      "cp " + shell_quote(t.ca_certificate.string()) + " \"" + certs_dir + "/" + t.remote +
+          ".crt\"",
+      "lxc remote add " + t.remote + " " + url + " --protocol=simplestreams",
+      "lxc image list " + t.remote + ":",
+      "lxc launch " + t.remote + ":" + t.alias + " " + t.instance,
+      "lxc exec " + t.instance + " -- cat /etc/hostname",
+  };
+}
+
+}  // namespace lxcdn::demo

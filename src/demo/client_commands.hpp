@@ -1,0 +1,34 @@
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace lxcdn::demo {
+
+// What the printed client commands point at.
+struct client_target {
+  std::string remote = "lxcdn-demo";  // the lxc remote name to add
+  std::string host = "127.0.0.1";     // the origin's TLS listener (IPv6 literals get brackets)
+  std::uint16_t https_port = 8443;
+  std::filesystem::path ca_certificate;  // the test CA to trust
+  std::string alias = "busybox/1.35";    // image to launch
+  std::string instance = "c1";           // container name
+};
+
+// The shell lines `lxcdn demo` prints for pasting into bash (LXD's `lxc`; Debian package or any
+// non-snap install). Trust goes through the remote's certificate pin
+// `${LXD_CONF:-$HOME/.config/lxc}/servercerts/<remote>.crt`: the CLI adds it to its roots
+// (lxc/config/remote.go getConnectionArgs) and sends it with `lxc launch`/`image copy` as the
+// source certificate, which the daemon adds to its roots for the download (shared/network.go
+// finalizeTLSConfig), so neither needs SSL_CERT_FILE. The lines, in order: remove a stale remote
+// of that name (which would also delete the pin), install the pin, add the remote, list its
+// images, launch `instance` from `alias`, and read the container's /etc/hostname (prints the
+// instance name). Paths are single-quoted for the shell.
+std::vector<std::string> client_commands(const client_target& target);
+
+// `s` as one single-quoted shell word ('it'\''s').
+std::string shell_quote(const std::string& s);
+
+}  // namespace lxcdn::demo

@@ -1,0 +1,82 @@
+#include "demo/client_commands.hpp"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <fstream>
+
+#include "demo/test_support.hpp"
+#include "demo/tool_runner.hpp"
+
+namespace lxcdn::demo {
+namespace {
+
+using test_support::slurp;
+
+namespace fs = std::filesystem;
+
+TEST(ClientCommands, ShellQuote) {
+  EXPECT_EQ(shell_quote("/a b/c"), "'/a b/c'");
+  EXPECT_EQ(shell_quote("it's"), "'it'\\''s'");
+  EXPECT_EQ(shell_quote(""), "''");
+}
+
+TEST(ClientCommands, LinesInOrder) {
+  auto lines = client_commands({.remote = "lxcdn-demo",
+                                .host = "127.0.0.1",
+                                .https_port = 8443,
+                                .ca_certificate = "/srv/demo/tls/ca.crt",
+                                .alias = "busybox/1.35",
+                                .instance = "c1"});
+  ASSERT_EQ(lines.size(), 6u);
+  EXPECT_EQ(lines[2], "lxc remote add lxcdn-demo https://127.0.0.1:8443 --protocol=simplestreams");
+  EXPECT_EQ(lines[3], "lxc image list lxcdn-demo:");
+  EXPECT_EQ(lines[4], "lxc launch lxcdn-demo:busybox/1.35 c1");
+  EXPECT_EQ(lines[5], "lxc exec c1 -- cat /etc/hostname");
+}
+
+TEST(ClientCommands, Ipv6HostGetsBrackets) {
+  auto lines = client_commands({.host = "::1", .https_port = 9443, .ca_certificate = "/ca.crt"});
+  EXPECT_EQ(lines[2], "lxc remote add lxcdn-demo https://[::1]:9443 --protocol=simplestreams");
+}
+
+// Runs the lines in bash against a stand-in `lxc` that logs its arguments: the pin lands in
+// $LXD_CONF/servercerts/<remote>.crt with the CA's bytes, even from a path with a space and a
+// quote.
+TEST(ClientCommands, PastedIntoBashInstallThePin) {
+  auto bash = find_tool("bash");
+  if (!bash) {
+    GTEST_SKIP() << "no bash";
+  }
+  auto dir = fs::temp_directory_path() / ("lxcdn_client_commands_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir / "bin");
+  fs::create_directories(dir / "it's here");
+  auto ca = dir / "it's here" / "ca.crt";
+  std::ofstream(ca) << "CA BYTES\n";
+  auto log = dir / "lxc.log";
+  {
+    std::ofstream fake(dir / "bin" / "lxc");
+    fake << "#!/bin/sh\necho \"$*\" >> '" << log.string() << "'\n";
+  }
+  fs::permissions(dir / "bin" / "lxc", fs::perms::owner_all);
+
+  std::string script = "set -e\nexport LXD_CONF='" + (dir / "conf").string() + "'\nexport PATH='" +
+                       (dir / "bin").string() + "':\"$PATH\"\n";
+  for (const auto& line : client_commands({.ca_certificate = ca})) {
+    script += line + "\n";
+  }
+  run_tool(*bash, {"-c", script});
+
+  EXPECT_EQ(slurp(dir / "conf" / "servercerts" / "lxcdn-demo.crt"), "CA BYTES\n");
+  EXPECT_EQ(slurp(log),
+            "remote remove lxcdn-demo\n"
+            "remote add lxcdn-demo https://127.0.0.1:8443 --protocol=simplestreams\n"
+            "image list lxcdn-demo:\n"
+            "launch lxcdn-demo:busybox/1.35 c1\n"
+            "exec c1 -- cat /etc/hostname\n");
+  fs::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace lxcdn::demo
