@@ -52,7 +52,7 @@ TEST(YamlReader, ErrorsNameFileLineAndKey) {
             }),
             "o.yaml:2: lisen: unknown key");
   EXPECT_EQ(error_of([] { parse_yaml("a: [1, 2\nb: c\n", "bad.yaml"); }).substr(0, 11),
-            "bad.yaml:3:");
+            "bad.yaml:2:");
   EXPECT_EQ(error_of([] { load_yaml_file("/nonexistent/x.yaml"); }),
             "/nonexistent/x.yaml: cannot read config file");
 }

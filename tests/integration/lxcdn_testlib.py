@@ -148,3 +148,282 @@ def wait_port_closed(host, port, timeout=10):
             return True
         time.sleep(0.05)
     return False
+
+
+# --- Raw HTTP/1.1 over sockets (origin HTTP-core tests). Clients such as http.client or curl
+# normalise what they send and hide what the server really wrote; these helpers do neither.
+
+import email.utils
+import ssl
+
+
+class RawResponse:
+    """One HTTP response as read off the wire: status, reason, version, headers (list of
+    (name, value) in order), body bytes, and `raw`, every byte of it."""
+
+    def __init__(self, version, status, reason, headers, body, raw):
+        self.version, self.status, self.reason = version, status, reason
+        self.headers, self.body, self.raw = headers, body, raw
+
+    def header(self, name, default=None):
+        """The first value of header `name` (case-insensitive), or `default`."""
+        for n, v in self.headers:
+            if n.lower() == name.lower():
+                return v
+        return default
+
+    def header_all(self, name):
+        return [v for n, v in self.headers if n.lower() == name.lower()]
+
+    def __repr__(self):
+        return f"<RawResponse {self.status} {self.reason} {self.headers} body={len(self.body)}B>"
+
+
+class HalfResponse(AssertionError):
+    """The server closed the connection in the middle of a response."""
+
+
+class RawConnection:
+    """A client connection that sends exactly the bytes it is given and parses responses strictly.
+    `tls` is an ssl.SSLContext (or None for plain TCP). Every read has `timeout` seconds."""
+
+    def __init__(self, host, port, tls=None, server_hostname=None, timeout=10, family=None):
+        self.timeout = timeout
+        if family is None:
+            family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        s = socket.socket(family, socket.SOCK_STREAM)
+        s.settimeout(timeout)
+        s.connect((host, port))
+        if tls is not None:
+            s = tls.wrap_socket(s, server_hostname=server_hostname)
+        self.sock = s
+        self.buf = b""
+        self.eof = False
+
+    def send(self, data):
+        if isinstance(data, str):
+            data = data.encode("latin-1")
+        self.sock.sendall(data)
+
+    def get(self, path, headers=(), method="GET", version="HTTP/1.1", host="lxcdn.test"):
+        """Sends one request (no body) built from its parts."""
+        lines = [f"{method} {path} {version}", f"Host: {host}", *headers]
+        self.send(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
+
+    def _fill(self):
+        """Reads more bytes into buf; returns False at EOF (a reset counts as EOF)."""
+        if self.eof:
+            return False
+        try:
+            chunk = self.sock.recv(1 << 16)
+        except (ConnectionResetError, BrokenPipeError):
+            chunk = b""
+        except ssl.SSLError as e:
+            if "EOF" in str(e) or "UNEXPECTED_EOF" in str(e):
+                chunk = b""
+            else:
+                raise
+        if not chunk:
+            self.eof = True
+            return False
+        self.buf += chunk
+        return True
+
+    def _take(self, n):
+        while len(self.buf) < n:
+            if not self._fill():
+                raise HalfResponse(f"connection closed after {len(self.buf)} of {n} body bytes")
+        out, self.buf = self.buf[:n], self.buf[n:]
+        return out
+
+    def _take_line(self, what):
+        while b"\r\n" not in self.buf:
+            if not self._fill():
+                raise HalfResponse(f"connection closed inside the {what}: {self.buf[:200]!r}")
+        line, self.buf = self.buf.split(b"\r\n", 1)
+        return line
+
+    def read_response(self, head_only=False):
+        """Reads one complete response. Raises EOFError if the connection closed before its first
+        byte, HalfResponse if it closed in the middle, socket.timeout if the server stalls."""
+        if not self.buf and not self._fill():
+            raise EOFError("connection closed before a response")
+        while b"\r\n\r\n" not in self.buf:
+            if not self._fill():
+                raise HalfResponse(f"connection closed inside the response head: {self.buf[:300]!r}")
+        head, self.buf = self.buf.split(b"\r\n\r\n", 1)
+        raw_head = head + b"\r\n\r\n"
+        lines = head.decode("latin-1").split("\r\n")
+        m = re.match(r"^(HTTP/\d\.\d) (\d{3})(?: (.*))?$", lines[0])
+        if not m:
+            raise AssertionError(f"malformed status line: {lines[0]!r}")
+        version, status, reason = m.group(1), int(m.group(2)), m.group(3) or ""
+        headers = []
+        for line in lines[1:]:
+            name, sep, value = line.partition(":")
+            if not sep or not name or name != name.strip():
+                raise AssertionError(f"malformed response header line: {line!r}")
+            headers.append((name, value.strip()))
+        resp = RawResponse(version, status, reason, headers, b"", raw_head)
+        if head_only or status in (204, 304) or 100 <= status < 200:
+            return resp
+        if (resp.header("Transfer-Encoding") or "").lower() == "chunked":
+            body = b""
+            while True:
+                size = int(self._take_line("chunk size").split(b";")[0], 16)
+                if size == 0:
+                    while self._take_line("trailer"):
+                        pass
+                    break
+                body += self._take(size)
+                self._take(2)
+            resp.body = body
+        elif resp.header("Content-Length") is not None:
+            resp.body = self._take(int(resp.header("Content-Length")))
+        else:
+            while self._fill():
+                pass
+            resp.body, self.buf = self.buf, b""
+        resp.raw += resp.body
+        return resp
+
+    def wait_closed(self, timeout=5):
+        """Waits until the server closes the connection. Returns (closed, bytes received meanwhile);
+        closed is False if it was still open after `timeout` seconds."""
+        deadline = time.monotonic() + timeout
+        extra = self.buf
+        self.buf = b""
+        while not self.eof:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False, extra
+            self.sock.settimeout(left)
+            try:
+                if not self._fill():
+                    break
+            except (socket.timeout, TimeoutError):
+                return False, extra
+            extra += self.buf
+            self.buf = b""
+        self.sock.settimeout(self.timeout)
+        return True, extra
+
+    def close(self):
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def split_url(url):
+    """("http", "127.0.0.1", 8080) from "http://127.0.0.1:8080"; IPv6 brackets are removed."""
+    m = re.match(r"^(https?)://(\[[^\]]+\]|[^:/]+):(\d+)", url)
+    return m.group(1), m.group(2).strip("[]"), int(m.group(3))
+
+
+def client_tls_context(ca_file, minimum=None, maximum=None):
+    """A verifying client context trusting only `ca_file`."""
+    ctx = ssl.create_default_context(cafile=str(ca_file))
+    if minimum:
+        ctx.minimum_version = minimum
+    if maximum:
+        ctx.maximum_version = maximum
+    return ctx
+
+
+def http_date_epoch(text):
+    """Seconds since the epoch of an HTTP-date (RFC 9110 §5.6.7)."""
+    return int(email.utils.parsedate_to_datetime(text).timestamp())
+
+
+def http_date(epoch):
+    return email.utils.formatdate(epoch, usegmt=True)
+
+
+def wait_until(predicate, timeout=10, interval=0.02, what="condition"):
+    """Polls `predicate` until it returns a true value (returned) or raises after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(interval)
+
+
+def wait_for_line(path, pattern, timeout=10):
+    """Waits until a line of the file `path` matches the regex `pattern`; returns that line."""
+    rx = re.compile(pattern)
+
+    def find():
+        try:
+            for line in Path(path).read_text(errors="replace").splitlines():
+                if rx.search(line):
+                    return line
+        except FileNotFoundError:
+            pass
+        return None
+
+    return wait_until(find, timeout, what=f"a line matching {pattern!r} in {path}")
+
+
+class DrainedOrigin(Origin):
+    """Origin whose start() reads stdout without a buffered reader (select() on a pipe whose bytes
+    a TextIOWrapper already swallowed would wait for the timeout when both "listening on" lines
+    arrive in one write) and then keeps draining stdout into `stdout_log` on a thread, so the
+    server never blocks on a full pipe. Same attributes as Origin."""
+
+    def start(self, timeout=20):
+        import threading
+
+        self._stderr = open(self.log, "w")
+        self.stdout_log = self.workdir / "origin.stdout"
+        self.proc = subprocess.Popen([LXCDN_BIN, "origin", "--config", str(self.config), *self.args],
+                                     stdout=subprocess.PIPE, stderr=self._stderr, env=self.env)
+        fd = self.proc.stdout.fileno()
+        deadline = time.monotonic() + timeout
+        self.urls, self.http, self.https = [], None, None
+        expected = self.config.read_text().count("port:")
+        pending = b""
+        out = open(self.stdout_log, "wb")
+        while len(self.urls) < expected:
+            left = deadline - time.monotonic()
+            ready = select.select([fd], [], [], max(left, 0))[0] if left > 0 else []
+            chunk = os.read(fd, 65536) if ready else b""
+            if not chunk:
+                out.close()
+                self.stop()
+                raise AssertionError(f"origin did not start; stderr:\n{self.log.read_text()}")
+            out.write(chunk)
+            out.flush()
+            pending += chunk
+            *lines, pending = pending.split(b"\n")
+            for line in lines:
+                m = LISTEN_RE.search(line.decode(errors="replace"))
+                if m:
+                    scheme, host, port = m.group(1), m.group(2), int(m.group(3))
+                    url = f"{scheme}://{host}:{port}"
+                    self.urls.append(url)
+                    if scheme == "http" and self.http is None:
+                        self.http, self.http_port = url, port
+                    if scheme == "https" and self.https is None:
+                        self.https, self.https_port = url, port
+
+        def drain():
+            with out:
+                while True:
+                    chunk = os.read(fd, 65536)
+                    if not chunk:
+                        return
+                    out.write(chunk)
+                    out.flush()
+
+        threading.Thread(target=drain, daemon=True).start()
+        return self
