@@ -317,6 +317,13 @@ struct server::impl {
         co_return false;
       }
       request req{parser.release(), peer, is_tls};
+      // RFC 9112 §3.2: an HTTP/1.1 request without exactly one Host field gets 400.
+      if (req.message.version() >= 11 && req.message.count(http::field::host) != 1) {
+        co_await write_simple_response(sink_storage, req.message.version(), false,
+                                       req.message.method() == http::verb::head,
+                                       http::status::bad_request, "missing or repeated Host\n");
+        co_return false;
+      }
       if (req.message.has_content_length() || req.message.chunked()) {
         // GET/HEAD carry no body; refusing one avoids desynchronising the connection.
         bool has_body = req.message.chunked() ||
