@@ -427,3 +427,89 @@ class DrainedOrigin(Origin):
 
         threading.Thread(target=drain, daemon=True).start()
         return self
+
+
+# --- Real LXD clients (`lxc` CLI, `lxd` daemon) against trees made by `lxcdn demo`.
+
+import hashlib
+
+LXC_TIMEOUT = 120  # seconds for one lxc call: it follows redirects forever, so never wait unbounded
+
+
+class DemoImage:
+    """One build directory of a demo tree, hashed here independently of lxcdn's index:
+    os, release, arch, variant, serial, meta and root (paths), meta_sha256, root_sha256, size and
+    fingerprint = sha256(meta bytes || root bytes)."""
+
+    def __init__(self, build_dir):
+        d = Path(build_dir)
+        self.os, self.release, self.arch, self.variant, self.serial = d.parts[-5:]
+        self.meta, self.root = d / "incus.tar.xz", d / "rootfs.squashfs"
+        meta, root = self.meta.read_bytes(), self.root.read_bytes()
+        self.meta_sha256 = hashlib.sha256(meta).hexdigest()
+        self.root_sha256 = hashlib.sha256(root).hexdigest()
+        self.fingerprint = hashlib.sha256(meta + root).hexdigest()
+        self.size = len(meta) + len(root)
+
+    @property
+    def alias(self):
+        """The alias naming exactly this image: <os>/<release>/<variant>/<arch>."""
+        return f"{self.os}/{self.release}/{self.variant}/{self.arch}"
+
+    def __repr__(self):
+        return f"<DemoImage {self.alias} {self.serial} {self.fingerprint[:12]}>"
+
+
+def demo_images_on_disk(www):
+    """DemoImage for every www/images/<os>/<release>/<arch>/<variant>/<serial>/ directory that
+    holds incus.tar.xz and rootfs.squashfs, sorted by path."""
+    return [DemoImage(p.parent) for p in sorted(Path(www).glob("images/*/*/*/*/*/incus.tar.xz"))
+            if (p.parent / "rootfs.squashfs").is_file()]
+
+
+class DemoTree:
+    """What `lxcdn demo --dir DIR` prepared: dir, www, ca (tls/ca.crt), config (origin.yaml),
+    stdout (what it printed) and images (demo_images_on_disk(www))."""
+
+    def __init__(self, directory, stdout=""):
+        self.dir = Path(directory)
+        self.www, self.ca, self.config = self.dir / "www", self.dir / "tls/ca.crt", self.dir / "origin.yaml"
+        self.stdout = stdout
+        self.images = demo_images_on_disk(self.www)
+
+
+def demo_prepare(directory, https_port=0, http_port=0, timeout=300):
+    """Runs `lxcdn demo --prepare-only --dir DIRECTORY` and returns its DemoTree."""
+    out = run([LXCDN_BIN, "demo", "--prepare-only", "--dir", str(directory),
+               "--https-port", str(https_port), "--http-port", str(http_port)], timeout=timeout)
+    return DemoTree(directory, out.stdout)
+
+
+def lxc(args, conf, timeout=LXC_TIMEOUT, check=True, lxd_dir=None, ssl_cert_file=None):
+    """Runs the `lxc` CLI with LXD_CONF=conf (and LXD_DIR=lxd_dir, SSL_CERT_FILE=ssl_cert_file when
+    given; neither is inherited otherwise). Returns the CompletedProcess (text). With check, a
+    non-zero exit raises AssertionError with its output; a call past `timeout` always does."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("SSL_CERT_FILE", "SSL_CERT_DIR", "LXD_DIR", "LXD_CONF")}
+    env["LXD_CONF"] = str(conf)
+    # Without a daemon of our own, point at a socket that does not exist rather than the system's.
+    env["LXD_DIR"] = str(lxd_dir) if lxd_dir else str(Path(conf) / "no-daemon")
+    if ssl_cert_file:
+        env["SSL_CERT_FILE"] = str(ssl_cert_file)
+    cmd = ["lxc", *map(str, args)]
+    try:
+        p = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout,
+                           stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired as e:
+        raise AssertionError(f"{cmd} still running after {timeout}s (a redirect loop?)\n"
+                             f"{e.stdout}\n{e.stderr}") from e
+    if check and p.returncode != 0:
+        raise AssertionError(f"{cmd} failed ({p.returncode}):\n{p.stdout}\n{p.stderr}")
+    return p
+
+
+def lxc_image_fingerprint(info_text):
+    """The value of the "Fingerprint:" line of `lxc image info` output."""
+    m = re.search(r"^Fingerprint: ([0-9a-f]{64})$", info_text, re.M)
+    assert m, f"no Fingerprint line in:\n{info_text}"
+    return m.group(1)

@@ -1,0 +1,130 @@
+"""The stock `lxc` CLI (Debian's lxd-client, LXD 5.0) against `lxcdn origin`, no daemon involved.
+
+The origin serves a tree built and indexed by `lxcdn demo --prepare-only` with the config the demo
+wrote (ports set to 0 here). Expected fingerprints are computed in this file with hashlib over the
+files on disk, never read from lxcdn's index. The remote URL has a port other than 443, so the
+CLI's plain-HTTP first attempt for image files lands on the TLS port (served there as plain HTTP).
+"""
+import hashlib
+import json
+import shutil
+
+import pytest
+
+from lxcdn_testlib import DrainedOrigin as Origin, demo_prepare, lxc, lxc_image_fingerprint
+
+REMOTE = "demo"
+KERNEL_ARCH = {"amd64": "x86_64", "arm64": "aarch64"}
+
+
+@pytest.fixture(scope="module")
+def demo_tree(tmp_path_factory):
+    assert shutil.which("lxc"), "the lxc CLI is missing: scripts/install-deps installs lxd-client"
+    return demo_prepare(tmp_path_factory.mktemp("demo"))
+
+
+@pytest.fixture(scope="module")
+def demo_origin(demo_tree, tmp_path_factory):
+    """`lxcdn origin` running the demo's own origin.yaml (absolute paths), on ports 0."""
+    config = demo_tree.config.read_text()
+    assert config.count("port: 0") == 2, config  # --https-port 0 --http-port 0 reached the config
+    with Origin(tmp_path_factory.mktemp("origin"), config) as o:
+        yield o
+
+
+@pytest.fixture(scope="module")
+def conf(demo_tree, demo_origin, tmp_path_factory):
+    """An LXD_CONF with remote REMOTE -> the origin's https URL, trusted through the per-remote
+    certificate pin servercerts/REMOTE.crt (the way `lxcdn demo` tells users to)."""
+    c = tmp_path_factory.mktemp("lxc-conf")
+    (c / "servercerts").mkdir()
+    shutil.copy(demo_tree.ca, c / "servercerts" / f"{REMOTE}.crt")
+    lxc(["remote", "add", REMOTE, demo_origin.https, "--protocol=simplestreams"], c)
+    return c
+
+
+def image_by(demo_tree, arch, variant):
+    (image,) = [i for i in demo_tree.images if i.arch == arch and i.variant == variant]
+    return image
+
+
+def test_demo_tree_holds_two_architectures_and_two_variants(demo_tree):
+    products = sorted((i.os, i.release, i.arch, i.variant) for i in demo_tree.images)
+    assert products == [("busybox", "1.35", "amd64", "default"), ("busybox", "1.35", "amd64", "tiny"),
+                        ("busybox", "1.35", "arm64", "default")]
+    assert all(":" in i.serial and i.serial[:8].isdigit() for i in demo_tree.images)
+    assert len({i.fingerprint for i in demo_tree.images}) == len(demo_tree.images)
+
+
+def test_image_list_shows_exactly_the_demo_fingerprints(demo_tree, conf):
+    listed = json.loads(lxc(["image", "list", f"{REMOTE}:", "--format", "json"], conf).stdout)
+    assert sorted(i["fingerprint"] for i in listed) == sorted(i.fingerprint for i in demo_tree.images)
+    by_fp = {i.fingerprint: i for i in demo_tree.images}
+    for entry in listed:
+        image = by_fp[entry["fingerprint"]]
+        assert entry["architecture"] == KERNEL_ARCH[image.arch]
+        assert entry["size"] == image.size
+        assert entry["type"] == "container"
+        assert entry["properties"]["serial"] == image.serial
+        assert entry["properties"]["variant"] == image.variant
+        assert entry["properties"]["release"] == image.release
+
+
+def test_image_list_table_names_every_image(demo_tree, conf):
+    table = lxc(["image", "list", f"{REMOTE}:"], conf).stdout
+    for image in demo_tree.images:
+        assert image.fingerprint[:12] in table
+
+
+@pytest.mark.parametrize("alias, arch, variant", [
+    ("busybox/1.35", "amd64", "default"),          # the CLI picks its own architecture (x86_64)
+    ("busybox/1.35/default", "amd64", "default"),
+    ("busybox/1.35/arm64", "arm64", "default"),    # <alias>/<arch>, synthesised by the client
+    ("busybox/1.35/tiny", "amd64", "tiny"),
+    ("busybox/1.35/tiny/amd64", "amd64", "tiny"),
+])
+def test_image_info_resolves_aliases(demo_tree, conf, alias, arch, variant):
+    info = lxc(["image", "info", f"{REMOTE}:{alias}"], conf).stdout
+    assert lxc_image_fingerprint(info) == image_by(demo_tree, arch, variant).fingerprint
+    assert f"Architecture: {KERNEL_ARCH[arch]}" in info
+
+
+def test_image_info_resolves_a_fingerprint_prefix(demo_tree, conf):
+    for image in demo_tree.images:
+        info = lxc(["image", "info", f"{REMOTE}:{image.fingerprint[:12]}"], conf).stdout
+        assert lxc_image_fingerprint(info) == image.fingerprint
+
+
+def test_image_info_of_an_unknown_alias_fails(conf):
+    p = lxc(["image", "info", f"{REMOTE}:busybox/9.99"], conf, check=False)
+    assert p.returncode != 0
+    assert "couldn't be found" in p.stderr
+
+
+def test_image_export_downloads_files_matching_the_fingerprint(demo_tree, conf, tmp_path):
+    for image in demo_tree.images:
+        out = tmp_path / image.alias.replace("/", "_")
+        out.mkdir()
+        lxc(["image", "export", f"{REMOTE}:{image.alias}", f"{out}/"], conf)
+        files = {p.name: p.read_bytes() for p in out.iterdir()}
+        assert sorted(files) == ["incus.tar.xz", "rootfs.squashfs"]
+        meta, root = files["incus.tar.xz"], files["rootfs.squashfs"]
+        assert hashlib.sha256(meta).hexdigest() == image.meta_sha256
+        assert hashlib.sha256(root).hexdigest() == image.root_sha256
+        assert hashlib.sha256(meta + root).hexdigest() == image.fingerprint
+
+
+def test_ssl_cert_file_trusts_the_ca_without_a_pin(demo_tree, demo_origin, tmp_path):
+    """The other way to trust the demo CA for the CLI: SSL_CERT_FILE (Go's system pool). Without it
+    or a pin the CLI refuses the certificate, so the trust above is not an accident."""
+    conf = tmp_path / "conf"
+    conf.mkdir()
+    lxc(["remote", "add", "plain", demo_origin.https, "--protocol=simplestreams"], conf)
+
+    refused = lxc(["image", "list", "plain:", "--format", "json"], conf, check=False)
+    assert refused.returncode != 0
+    assert "certificate signed by unknown authority" in refused.stderr
+
+    listed = json.loads(lxc(["image", "list", "plain:", "--format", "json"], conf,
+                            ssl_cert_file=demo_tree.ca).stdout)
+    assert sorted(i["fingerprint"] for i in listed) == sorted(i.fingerprint for i in demo_tree.images)
