@@ -20,7 +20,7 @@ std::vector<std::string> client_commands(const client_target& t) {
   // Double quotes: the shell expands ${LXD_CONF:-...}; remote names cannot hold quotes.
   const std::string certs_dir = "${LXD_CONF:-$HOME/.config/lxc}/servercerts";
   return {
-      "lxc remote remove " + t.remote + " 2>/dev/null; mkdir -p \"" + certs_dir + "\"",
+      "lxc remote remove " + t.remote + " 2>/dev/null || true; mkdir -p \"" + certs_dir + "\"",
       "cp " + shell_quote(t.ca_certificate.string()) + " \"" + certs_dir + "/" + t.remote +
           ".crt\"",
       "lxc remote add " + t.remote + " " + url + " --protocol=simplestreams",
