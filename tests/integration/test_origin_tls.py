@@ -1,0 +1,258 @@
+"""TLS on the origin: versions, chain and SNI, plain HTTP detected on the TLS port, quiet empty
+connections, certificate reload on SIGHUP, IPv6 listeners."""
+import hashlib
+import re
+import shutil
+import signal
+import socket
+import ssl
+
+import pytest
+
+from conftest import SERIAL_DIR, ipv6_loopback_available
+from lxcdn_testlib import (DrainedOrigin as Origin, RawConnection, client_tls_context, make_ca_and_cert, origin_yaml, run,
+                           wait_until)
+
+LARGE = f"{SERIAL_DIR}/rootfs.squashfs"
+
+
+def tls_get(host, port, ctx, path, server_hostname="localhost"):
+    with RawConnection(host, port, tls=ctx, server_hostname=server_hostname) as c:
+        c.get(path)
+        r = c.read_response()
+        return r, c.sock.version(), c.sock.getpeercert(binary_form=True)
+
+
+def test_tls13_is_negotiated_by_default(origin, tree):
+    r, version, _ = tls_get(origin.host, origin.https_port, client_tls_context(origin.ca), "/hello.txt")
+    assert version == "TLSv1.3"
+    assert r.status == 200 and r.body == tree.files["hello.txt"]
+
+
+def test_tls13_only_client_is_served(origin, tree):
+    ctx = client_tls_context(origin.ca, minimum=ssl.TLSVersion.TLSv1_3)
+    r, version, _ = tls_get(origin.host, origin.https_port, ctx, "/streams/v1/index.json")
+    assert version == "TLSv1.3" and r.body == tree.index_text
+
+
+def test_tls12_is_also_accepted(origin, tree):
+    ctx = client_tls_context(origin.ca, maximum=ssl.TLSVersion.TLSv1_2)
+    r, version, _ = tls_get(origin.host, origin.https_port, ctx, "/hello.txt")
+    assert version == "TLSv1.2"
+    assert r.status == 200 and r.body == tree.files["hello.txt"]
+
+
+@pytest.mark.parametrize("name", ["localhost", "127.0.0.1"])
+def test_chain_verifies_against_the_test_ca_with_sni(origin, tree, name):
+    r, _, _ = tls_get(origin.host, origin.https_port, client_tls_context(origin.ca), "/hello.txt",
+                      server_hostname=name)
+    assert r.status == 200
+
+
+def test_wrong_name_fails_verification(origin):
+    with pytest.raises(ssl.SSLCertVerificationError):
+        tls_get(origin.host, origin.https_port, client_tls_context(origin.ca), "/hello.txt",
+                server_hostname="not-this-host.example")
+
+
+def test_no_alpn_h2(origin):
+    ctx = client_tls_context(origin.ca)
+    ctx.set_alpn_protocols(["h2", "http/1.1"])
+    with RawConnection(origin.host, origin.https_port, tls=ctx, server_hostname="localhost") as c:
+        assert c.sock.selected_alpn_protocol() in (None, "http/1.1")
+        c.get("/hello.txt")
+        assert c.read_response().status == 200
+
+
+def test_curl_over_tls13_verifies_and_gets_the_index(origin, tree):
+    out = run(["curl", "-sS", "--fail", "--tlsv1.3", "--cacert", str(origin.ca),
+               "--resolve", f"localhost:{origin.https_port}:127.0.0.1",
+               f"https://localhost:{origin.https_port}/streams/v1/index.json"], text=False).stdout
+    assert out == tree.index_text
+
+
+def test_openssl_s_client_sees_a_verified_tls13_chain(origin):
+    res = run(["openssl", "s_client", "-connect", f"127.0.0.1:{origin.https_port}", "-servername", "localhost",
+               "-CAfile", str(origin.ca), "-verify_return_error", "-verify_hostname", "localhost"],
+              input="", timeout=20)
+    assert "Verify return code: 0 (ok)" in res.stdout
+    assert re.search(r"Protocol\s*:\s*TLSv1\.3", res.stdout) or "New, TLSv1.3" in res.stdout
+
+
+def test_keep_alive_over_tls(origin, tree):
+    with RawConnection(origin.host, origin.https_port, tls=client_tls_context(origin.ca),
+                       server_hostname="localhost") as c:
+        for rel in ("hello.txt", "streams/v1/index.json", "hello.txt"):
+            c.get("/" + rel)
+            r = c.read_response()
+            assert r.status == 200 and r.body == tree.files[rel]
+
+
+def test_large_file_over_tls_exact_bytes(origin, tree):
+    ctx = client_tls_context(origin.ca)
+    with RawConnection(origin.host, origin.https_port, tls=ctx, server_hostname="localhost", timeout=30) as c:
+        c.get("/" + LARGE)
+        r = c.read_response()
+    assert r.status == 200 and int(r.header("Content-Length")) == len(tree.files[LARGE])
+    assert hashlib.sha256(r.body).hexdigest() == tree.sha256(LARGE)
+
+
+def test_range_over_tls(origin, tree):
+    with RawConnection(origin.host, origin.https_port, tls=client_tls_context(origin.ca),
+                       server_hostname="localhost") as c:
+        c.get("/" + LARGE, ["Range: bytes=1000000-1000099"])
+        r = c.read_response()
+    assert r.status == 206 and r.body == tree.files[LARGE][1000000:1000100]
+
+
+def test_plain_http_on_the_tls_port_is_served_as_plain_http(origin, tree):
+    with RawConnection(origin.host, origin.https_port) as c:
+        for rel in ("hello.txt", "streams/v1/index.json"):
+            c.get("/" + rel)
+            r = c.read_response()
+            assert r.status == 200 and r.body == tree.files[rel]
+
+
+def test_curl_plain_http_on_the_tls_port(origin, tree):
+    out = run(["curl", "-sS", "--fail", "--max-time", "10", f"http://127.0.0.1:{origin.https_port}/{LARGE}"],
+              text=False).stdout
+    assert hashlib.sha256(out).hexdigest() == tree.sha256(LARGE)
+
+
+def test_single_byte_then_close_on_the_tls_port_does_not_hang_the_server(origin, tree):
+    with socket.create_connection((origin.host, origin.https_port), timeout=5) as s:
+        s.sendall(b"G")
+    r, _, _ = tls_get(origin.host, origin.https_port, client_tls_context(origin.ca), "/hello.txt")
+    assert r.status == 200
+
+
+def test_empty_connections_log_no_error(tree, certs, tmp_path):
+    """LXD's first TLS dial has no SNI and is dropped by Go before sending anything; health checks
+    and port scanners do the same. None of that is an error worth a log line."""
+    ca, chain, key = certs
+    o = Origin(tmp_path, origin_yaml(tree.root, chain, key)).start()
+    try:
+        for port in (o.http_port, o.https_port) * 3:
+            socket.create_connection(("127.0.0.1", port), timeout=5).close()
+        r, _, _ = tls_get("127.0.0.1", o.https_port, client_tls_context(ca), "/hello.txt")
+        assert r.status == 200
+        with RawConnection("127.0.0.1", o.http_port) as c:
+            c.get("/hello.txt")
+            assert c.read_response().status == 200
+    finally:
+        rc = o.stop()
+    assert rc == 0
+    bad = [ln for ln in o.stderr_text().splitlines() if re.search(r"(?i)\b(error|warn\w*|fail\w*|critical)\b", ln)]
+    assert bad == [], "\n".join(bad)
+
+
+def peer_serial(der):
+    pem = ssl.DER_cert_to_PEM_cert(der)
+    return run(["openssl", "x509", "-noout", "-serial"], input=pem).stdout.strip()
+
+
+def install_cert(src_chain, src_key, dst_chain, dst_key):
+    """Replaces the served files the way certbot-like tools do: write beside, then rename."""
+    for src, dst in ((src_key, dst_key), (src_chain, dst_chain)):
+        tmp = dst.with_name(dst.name + ".new")
+        shutil.copyfile(src, tmp)
+        tmp.replace(dst)
+
+
+@pytest.fixture
+def reloadable(tree, tmp_path):
+    """An origin whose certificate files live in its own directory, first from CA A."""
+    ca_a, chain_a, key_a = make_ca_and_cert(tmp_path / "ca-a")
+    live = tmp_path / "live"
+    live.mkdir()
+    chain, key = live / "fullchain.pem", live / "privkey.pem"
+    install_cert(chain_a, key_a, chain, key)
+    o = Origin(tmp_path / "origin", origin_yaml(tree.root, chain, key)).start()
+    o.ca_a, o.chain, o.key, o.dir = ca_a, chain, key, tmp_path
+    yield o
+    o.stop()
+
+
+def handshake_ok(port, ctx):
+    try:
+        tls_get("127.0.0.1", port, ctx, "/hello.txt")
+        return True
+    except ssl.SSLError:
+        return False
+
+
+def test_sighup_reloads_the_certificate_and_keeps_old_connections(reloadable, tree):
+    o = reloadable
+    ctx_a = client_tls_context(o.ca_a)
+    old = RawConnection("127.0.0.1", o.https_port, tls=ctx_a, server_hostname="localhost")
+    try:
+        old.get("/hello.txt")
+        assert old.read_response().status == 200
+        old_der = old.sock.getpeercert(binary_form=True)
+
+        ca_b, chain_b, key_b = make_ca_and_cert(o.dir / "ca-b")
+        install_cert(chain_b, key_b, o.chain, o.key)
+        ctx_b = client_tls_context(ca_b)
+        assert not handshake_ok(o.https_port, ctx_b), "new certificate served before SIGHUP"
+        o.signal(signal.SIGHUP)
+        wait_until(lambda: handshake_ok(o.https_port, ctx_b), timeout=10, what="the new certificate")
+
+        r, version, new_der = tls_get("127.0.0.1", o.https_port, ctx_b, "/streams/v1/index.json")
+        assert r.status == 200 and r.body == tree.index_text and version == "TLSv1.3"
+        assert peer_serial(new_der) != peer_serial(old_der)
+        assert not handshake_ok(o.https_port, ctx_a), "old certificate still served to new connections"
+
+        # The keep-alive connection opened before the reload still works, on its old session.
+        for _ in range(2):
+            old.get("/streams/v1/index.json")
+            r = old.read_response()
+            assert r.status == 200 and r.body == tree.index_text
+        assert old.sock.getpeercert(binary_form=True) == old_der
+    finally:
+        old.close()
+    assert o.proc.poll() is None
+
+
+@pytest.mark.parametrize("breakage", ["garbage_chain", "empty_chain", "missing_key", "key_of_another_cert"])
+def test_sighup_with_broken_files_keeps_the_old_certificate_and_warns(reloadable, tree, breakage):
+    o = reloadable
+    ctx_a = client_tls_context(o.ca_a)
+    _, _, der_before = tls_get("127.0.0.1", o.https_port, ctx_a, "/hello.txt")
+    if breakage == "garbage_chain":
+        o.chain.write_text("-----BEGIN CERTIFICATE-----\nnot base64 at all\n-----END CERTIFICATE-----\n")
+    elif breakage == "empty_chain":
+        o.chain.write_text("")
+    elif breakage == "missing_key":
+        o.key.unlink()
+    else:
+        _, _, other_key = make_ca_and_cert(o.dir / "ca-c")
+        shutil.copyfile(other_key, o.key)
+    def warnings():
+        return [ln for ln in o.stderr_text().splitlines() if re.search(r"(?i)warn", ln)]
+
+    before = len(warnings())
+    o.signal(signal.SIGHUP)
+    line = wait_until(lambda: warnings()[before:], timeout=10, what="a warning about the failed reload")[0]
+    assert re.search(r"(?i)(cert|key|tls|pem|fullchain|privkey)", line), line
+    r, _, der_after = tls_get("127.0.0.1", o.https_port, ctx_a, "/hello.txt")
+    assert r.status == 200 and der_after == der_before
+    assert o.proc.poll() is None
+
+
+@pytest.mark.skipif(not ipv6_loopback_available(), reason="no IPv6 loopback here")
+def test_ipv6_listeners_plain_and_tls(tree, certs, tmp_path):
+    ca, chain, key = certs
+    with Origin(tmp_path, origin_yaml(tree.root, chain, key, host="::1")) as o:
+        assert o.http.startswith("http://[::1]:") and o.https.startswith("https://[::1]:")
+        with RawConnection("::1", o.http_port) as c:
+            c.get("/hello.txt")
+            assert c.read_response().body == tree.files["hello.txt"]
+        r, version, _ = tls_get("::1", o.https_port, client_tls_context(ca), "/" + LARGE, server_hostname="::1")
+        assert version == "TLSv1.3"
+        assert hashlib.sha256(r.body).hexdigest() == tree.sha256(LARGE)
+        out = run(["curl", "-sS", "--fail", "--cacert", str(ca), f"https://[::1]:{o.https_port}/hello.txt"],
+                  text=False).stdout
+        assert out == tree.files["hello.txt"]
+        with RawConnection("::1", o.https_port) as c:  # plain HTTP detected on the TLS port, IPv6 too
+            c.get("/hello.txt")
+            assert c.read_response().body == tree.files["hello.txt"]
