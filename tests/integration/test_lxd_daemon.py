@@ -78,7 +78,7 @@ class LxdDaemon:
             d.mkdir(exist_ok=True)
             os.chmod(d, 0o711)
         with open(self.log, "wb") as log:
-            self.proc = subprocess.Popen(["lxd", "--debug", "--group", ""], env=self.env(),
+            self.proc = subprocess.Popen(["lxd", "--verbose", "--group", ""], env=self.env(),
                                          stdin=subprocess.DEVNULL, stdout=log,
                                          stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.monotonic() + timeout
@@ -219,8 +219,9 @@ def served(tmp_path_factory):
 def remote(daemon, served):
     """The remote added by the printed commands up to `lxc remote add` (pin included)."""
     upto = next(i for i, c in enumerate(served.commands) if c.startswith("lxc remote add")) + 1
-    p = run_bash("\n".join(served.commands[:upto]), daemon.env(LXD_CONF=str(daemon.conf)))
-    assert p.returncode == 0, p.stderr
+    script = "\n".join(served.commands[:upto])
+    p = run_bash(script, daemon.env(LXD_CONF=str(daemon.conf)))
+    assert p.returncode == 0, f"{script}\n{p.stdout}\n{p.stderr}"
     return REMOTE
 
 
@@ -251,8 +252,9 @@ def test_pasted_commands_launch_a_container(daemon, served):
     image = image_by(served, "amd64", "default")
     forget_local_image(daemon, image)
 
-    p = run_bash("\n".join(served.commands), daemon.env(LXD_CONF=str(daemon.conf)))
-    assert p.returncode == 0, f"{p.stdout}\n{p.stderr}\n{daemon.log_tail()}"
+    script = "\n".join(served.commands)
+    p = run_bash(script, daemon.env(LXD_CONF=str(daemon.conf)))
+    assert p.returncode == 0, f"{script}\n{p.stdout}\n{p.stderr}\n{daemon.log_tail()}"
     assert p.stdout.splitlines()[-1] == "c1"
     assert image.fingerprint[:12] in p.stdout  # `lxc image list` printed the table
 
