@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <fstream>
 
 #include "core/sha256.hpp"
@@ -38,6 +39,28 @@ TEST(ToolRunner, MissingToolNamesToolAndPackage) {
   auto what = error_of([] { require_tool("lxcdn-no-such-tool", "some-package"); });
   EXPECT_NE(what.find("`lxcdn-no-such-tool` not found"), std::string::npos) << what;
   EXPECT_NE(what.find("some-package"), std::string::npos) << what;
+}
+
+// A PATH with tar, xz and busybox but no mksquashfs: the error names the tool and its package.
+TEST(ImageBuilder, MissingToolIsNamed) {
+  auto dir = fs::temp_directory_path() / ("lxcdn_missing_tool_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  for (const char* tool : {"tar", "xz", "busybox"}) {
+    if (auto found = find_tool(tool)) {
+      fs::create_symlink(fs::canonical(*found), dir / tool);
+    }
+  }
+  std::string saved_path = std::getenv("PATH") ? std::getenv("PATH") : "";
+  ::setenv("PATH", dir.c_str(), 1);
+  auto what = error_of([] { find_build_tools(); });
+  ::setenv("PATH", saved_path.c_str(), 1);
+  fs::remove_all(dir);
+  if (what.find("`mksquashfs` not found") == std::string::npos) {
+    EXPECT_NE(what.find("not found in PATH"), std::string::npos) << what;  // tar/xz/busybox absent
+  } else {
+    EXPECT_NE(what.find("squashfs-tools"), std::string::npos) << what;
+  }
 }
 
 TEST(ImageBuilder, TellsStaticFromDynamicElf) {

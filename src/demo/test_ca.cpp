@@ -146,9 +146,10 @@ void write_secret_file(const fs::path& path, const std::string& contents) {
   tmp += ".tmp." + std::to_string(::getpid());
   {
     unique_fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
-    if (!fd || ::write(fd.get(), contents.data(), contents.size()) !=
-                   static_cast<ssize_t>(contents.size())) {
-      int saved = errno;
+    // A PEM key is a few hundred bytes: one write; a short one can only mean a full disk.
+    ssize_t n = fd ? ::write(fd.get(), contents.data(), contents.size()) : -1;
+    if (n != static_cast<ssize_t>(contents.size())) {
+      int saved = n < 0 ? errno : ENOSPC;
       ::unlink(tmp.c_str());
       throw std::system_error(saved, std::generic_category(), "cannot write " + tmp.string());
     }
