@@ -513,3 +513,17 @@ def lxc_image_fingerprint(info_text):
     m = re.search(r"^Fingerprint: ([0-9a-f]{64})$", info_text, re.M)
     assert m, f"no Fingerprint line in:\n{info_text}"
     return m.group(1)
+
+
+def small_window_connection(host, port, tls=None, server_hostname="localhost", rcvbuf=64 << 10, timeout=30):
+    """A RawConnection whose socket has a small receive buffer, set before connecting, so that a
+    large response stays in flight (the server blocked mid-body) until the test reads it."""
+    c = RawConnection.__new__(RawConnection)
+    s = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+    s.settimeout(timeout)
+    s.connect((host, port))
+    if tls is not None:
+        s = tls.wrap_socket(s, server_hostname=server_hostname)
+    c.sock, c.buf, c.eof, c.timeout = s, b"", False, timeout
+    return c

@@ -10,7 +10,8 @@ import time
 import pytest
 
 from conftest import keep_alive_connections
-from lxcdn_testlib import DrainedOrigin as Origin, RawConnection, client_tls_context, origin_yaml, wait_until
+from lxcdn_testlib import (DrainedOrigin as Origin, RawConnection, client_tls_context, origin_yaml,
+                           small_window_connection, wait_until)
 
 BIG = "images/big/rootfs.squashfs"
 BIG_SIZE = 64 << 20
@@ -34,19 +35,6 @@ def refused(port):
         return True
 
 
-def slow_reader(port, tls=None):
-    """A connection with a small receive buffer, so the server stays blocked mid-body."""
-    c = RawConnection.__new__(RawConnection)
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 << 10)
-    s.settimeout(30)
-    s.connect(("127.0.0.1", port))
-    if tls is not None:
-        s = tls.wrap_socket(s, server_hostname="localhost")
-    c.sock, c.buf, c.eof, c.timeout = s, b"", False, 30
-    return c
-
-
 def read_head(c):
     while b"\r\n\r\n" not in c.buf:
         assert c._fill(), "closed before the response head"
@@ -62,7 +50,7 @@ def test_sigterm_lets_a_64mib_download_finish(big_tree, certs, tmp_path, scheme)
     ca, chain, key = certs
     with Origin(tmp_path, origin_yaml(root, chain, key) + "limits:\n  shutdown_grace: 30s\n") as o:
         port = o.http_port if scheme == "http" else o.https_port
-        c = slow_reader(port, client_tls_context(ca) if scheme == "https" else None)
+        c = small_window_connection("127.0.0.1", port, client_tls_context(ca) if scheme == "https" else None)
         try:
             c.send(f"GET /{BIG} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
             status, headers = read_head(c)
@@ -132,7 +120,7 @@ def test_sigint_is_graceful_too(big_tree, tmp_path):
 def test_shutdown_grace_bounds_a_client_that_stopped_reading(big_tree, tmp_path):
     root, _ = big_tree
     with Origin(tmp_path, origin_yaml(root) + "limits:\n  shutdown_grace: 1s\n") as o:
-        c = slow_reader(o.http_port)
+        c = small_window_connection("127.0.0.1", o.http_port)
         try:
             c.send(f"GET /{BIG} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
             status, _ = read_head(c)

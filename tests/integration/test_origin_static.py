@@ -11,7 +11,8 @@ import subprocess
 import pytest
 
 from conftest import SERIAL_DIR
-from lxcdn_testlib import LXCDN_BIN, DrainedOrigin as Origin, RawConnection, origin_yaml, run
+from lxcdn_testlib import (LXCDN_BIN, DrainedOrigin as Origin, RawConnection, client_tls_context, origin_yaml, run,
+                           small_window_connection)
 
 
 def get(origin, path, headers=(), method="GET"):
@@ -217,3 +218,38 @@ def test_curl_head_matches_get(origin, tree):
                           check=True).stdout.lower()
     assert f"content-length: {len(tree.files[rel])}" in head
     assert head.startswith("http/1.1 200")
+
+
+@pytest.mark.parametrize("scheme", ["http", "https"])
+def test_file_truncated_while_served_cuts_the_response_never_pads_it(origin, tree, scheme):
+    """A file shrinking under a response (never done by the publisher, which renames) must end the
+    connection early: a short body the client detects, not padding or bytes from elsewhere.
+    With sendfile(2) the bytes already queued in the socket are page references, not copies, and
+    truncation zeroes them in flight (seen here on ext4): over plain HTTP only the bytes
+    before the truncation point are checked. That is why the publisher must never modify a
+    published file in place."""
+    rel = f"images/trunc-{scheme}/blob.bin"
+    data = os.urandom(16 << 20)
+    path = tree.add(rel, data)
+    port = origin.http_port if scheme == "http" else origin.https_port
+    c = small_window_connection("127.0.0.1", port, client_tls_context(origin.ca) if scheme == "https" else None,
+                                timeout=10)
+    try:
+        c.get("/" + rel)
+        while b"\r\n\r\n" not in c.buf:
+            assert c._fill()
+        head, body = c.buf.split(b"\r\n\r\n", 1)
+        assert head.startswith(b"HTTP/1.1 200") and b"Content-Length: %d" % len(data) in head
+        with open(path, "r+b") as f:
+            f.truncate(1 << 20)
+        c.buf = body
+        while c._fill():
+            assert len(c.buf) <= len(data)
+        assert len(c.buf) < len(data), "the whole original file arrived although it was truncated"
+        checked = len(c.buf) if scheme == "https" else min(len(c.buf), 1 << 20)
+        assert c.buf[:checked] == data[:checked], "bytes that were never in the file"
+    finally:
+        c.close()
+    with RawConnection(origin.host, origin.http_port) as c2:
+        c2.get("/hello.txt")
+        assert c2.read_response().status == 200
