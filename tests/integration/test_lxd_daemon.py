@@ -232,8 +232,9 @@ def image_by(served, arch, variant):
 
 def assert_daemon_stored(daemon, image):
     """The daemon's image store holds the image's two files, byte for byte."""
-    meta, root = daemon.dir / "images" / image.fingerprint, daemon.dir / "images" / f"{image.fingerprint}.rootfs"
-    assert meta.is_file() and root.is_file(), sorted(p.name for p in (daemon.dir / "images").iterdir())
+    store = daemon.dir / "images"
+    meta, root = store / image.fingerprint, store / f"{image.fingerprint}.rootfs"
+    assert meta.is_file() and root.is_file(), sorted(p.name for p in store.iterdir())
     assert sha256_file(meta) == image.meta_sha256
     assert sha256_file(root) == image.root_sha256
     assert hashlib.sha256(meta.read_bytes() + root.read_bytes()).hexdigest() == image.fingerprint
