@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <charconv>
+#include <cmath>
 #include <fstream>
 #include <limits>
 #include <sstream>
@@ -16,7 +17,8 @@ YAML::Node parse_yaml(const std::string& text, const std::filesystem::path& sour
   try {
     return YAML::Load(text);
   } catch (const YAML::Exception& e) {
-    throw config_error(fmt::format("{}:{}: syntax error: {}", source.string(), e.mark.line + 1, e.msg));
+    throw config_error(
+        fmt::format("{}:{}: syntax error: {}", source.string(), e.mark.line + 1, e.msg));
   }
 }
 
@@ -181,6 +183,42 @@ void yaml_map::get_byte_size(const std::string& key, std::uint64_t& out) {
     }
     out = *v;
   }
+}
+
+void yaml_map::get(const std::string& key, double& out) {
+  seen_.insert(key);
+  if (has(key)) {
+    auto s = scalar(key, "a number");
+    double v = 0;
+    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (s.empty() || ec != std::errc() || p != s.data() + s.size() || !std::isfinite(v)) {
+      fail(key, fmt::format("expected a number, got '{}'", s));
+    }
+    out = v;
+  }
+}
+
+void yaml_map::get(const std::string& key, std::vector<std::string>& out) {
+  seen_.insert(key);
+  if (!has(key)) {
+    return;
+  }
+  auto v = node_[key];
+  if (v.IsScalar()) {
+    out = {v.Scalar()};
+    return;
+  }
+  if (!v.IsSequence()) {
+    fail(key, "expected a list of strings");
+  }
+  std::vector<std::string> items;
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    if (!v[i].IsScalar()) {
+      fail(key, fmt::format("item {}: expected a string", i + 1));
+    }
+    items.push_back(v[i].Scalar());
+  }
+  out = std::move(items);
 }
 
 yaml_map yaml_map::child(const std::string& key) {

@@ -35,11 +35,14 @@ class yaml_map {
   void get(const std::string& key, std::uint16_t& out);
   void get(const std::string& key, std::size_t& out);
   void get(const std::string& key, std::filesystem::path& out);
+  void get(const std::string& key, double& out);  // a finite decimal number, e.g. 50.11 or -8
+  // A list of scalars, `[DE, AT]` or one per line; a lone scalar is a one-element list.
+  void get(const std::string& key, std::vector<std::string>& out);
   void get_duration(const std::string& key, std::chrono::milliseconds& out);
   void get_byte_size(const std::string& key, std::uint64_t& out);
   void require(const std::string& key);  // throws "missing required key" if absent
 
-  yaml_map child(const std::string& key);          // a nested mapping (empty if absent)
+  yaml_map child(const std::string& key);                  // a nested mapping (empty if absent)
   std::vector<yaml_map> children(const std::string& key);  // a sequence of mappings
 
   // Throws on the first key that no getter read.

@@ -57,5 +57,50 @@ TEST(YamlReader, ErrorsNameFileLineAndKey) {
             "/nonexistent/x.yaml: cannot read config file");
 }
 
+TEST(YamlReader, ReadsNumbersAndStringLists) {
+  yaml_map m(parse_yaml("lat: 50.11\nlon: -8\nc: [DE, AT]\nd:\n  - FR\ne: NL\n", "t.yaml"), "",
+             "t.yaml");
+  double lat = 0, lon = 0, absent = 7.5;
+  std::vector<std::string> c, d, e, f{"kept"};
+  m.get("lat", lat);
+  m.get("lon", lon);
+  m.get("absent", absent);
+  m.get("c", c);
+  m.get("d", d);
+  m.get("e", e);
+  m.get("f", f);
+  m.finish();
+  EXPECT_DOUBLE_EQ(lat, 50.11);
+  EXPECT_DOUBLE_EQ(lon, -8.0);
+  EXPECT_DOUBLE_EQ(absent, 7.5);
+  EXPECT_EQ(c, (std::vector<std::string>{"DE", "AT"}));
+  EXPECT_EQ(d, (std::vector<std::string>{"FR"}));
+  EXPECT_EQ(e, (std::vector<std::string>{"NL"}));
+  EXPECT_EQ(f, (std::vector<std::string>{"kept"}));
+}
+
+TEST(YamlReader, NumberAndListErrorsNameTheKey) {
+  auto read_double = [](const char* text) {
+    return error_of([text] {
+      yaml_map m(parse_yaml(text, "g.yaml"), "", "g.yaml");
+      double v = 0;
+      m.get("lat", v);
+    });
+  };
+  EXPECT_EQ(read_double("x: 1\nlat: north\n"), "g.yaml:2: lat: expected a number, got 'north'");
+  EXPECT_EQ(read_double("lat: 5.5.5\n"), "g.yaml:1: lat: expected a number, got '5.5.5'");
+  EXPECT_EQ(read_double("lat: nan\n"), "g.yaml:1: lat: expected a number, got 'nan'");
+  EXPECT_EQ(read_double("lat: [1]\n"), "g.yaml:1: lat: expected a number");
+  auto read_list = [](const char* text) {
+    return error_of([text] {
+      yaml_map m(parse_yaml(text, "g.yaml"), "", "g.yaml");
+      std::vector<std::string> v;
+      m.get("c", v);
+    });
+  };
+  EXPECT_EQ(read_list("c: {a: 1}\n"), "g.yaml:1: c: expected a list of strings");
+  EXPECT_EQ(read_list("c: [DE, [AT]]\n"), "g.yaml:1: c: item 2: expected a string");
+}
+
 }  // namespace
 }  // namespace lxcdn
