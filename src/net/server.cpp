@@ -172,6 +172,25 @@ struct server::impl {
     }
   }
 
+  // SIGTERM/SIGINT: graceful stop. SIGHUP: reload the certificate, keep waiting for signals.
+  void on_signal(error_code ec, int sig) {
+    if (ec) {
+      return;
+    }
+    if (sig != SIGHUP) {
+      begin_stop();
+      return;
+    }
+    if (!tls) {
+      spdlog::info("SIGHUP: nothing to reload");
+    } else if (auto err = tls->reload(); err.empty()) {
+      spdlog::info("SIGHUP: TLS certificate reloaded");
+    } else {
+      spdlog::warn("SIGHUP: TLS reload failed, keeping the old certificate: {}", err);
+    }
+    signals.async_wait([this](error_code e, int sg) { on_signal(e, sg); });
+  }
+
   awaitable<void> accept_loop(tcp::acceptor& acceptor, bool tls_port) {
     for (;;) {
       auto [ec, socket] = co_await acceptor.async_accept(asio::make_strand(ioc), as_tuple);
@@ -351,6 +370,11 @@ server::server(server_config config, request_handler& handler)
 server::~server() = default;
 
 std::vector<bound_listener> server::bind() {
+  // Signals are claimed before the listeners exist, so one sent as soon as a listening line is
+  // printed is already ours (queued until run() waits for it), never the default action.
+  impl_->signals.add(SIGTERM);
+  impl_->signals.add(SIGINT);
+  impl_->signals.add(SIGHUP);
   std::vector<bound_listener> out;
   for (auto& l : impl_->config.listeners) {
     error_code ec;
@@ -381,34 +405,12 @@ std::vector<bound_listener> server::bind() {
   return out;
 }
 
-void server::run(bool handle_signals) {
+void server::run() {
   auto& s = *impl_;
   for (auto& [acc, is_tls] : s.acceptors) {
     asio::co_spawn(acc.get_executor(), s.accept_loop(acc, is_tls), asio::detached);
   }
-  std::function<void(error_code, int)> on_signal = [&s, &on_signal](error_code ec, int sig) {
-    if (ec) {
-      return;
-    }
-    if (sig != SIGHUP) {
-      s.begin_stop();
-      return;
-    }
-    if (!s.tls) {
-      spdlog::info("SIGHUP: nothing to reload");
-    } else if (auto err = s.tls->reload(); err.empty()) {
-      spdlog::info("SIGHUP: TLS certificate reloaded");
-    } else {
-      spdlog::warn("SIGHUP: TLS reload failed, keeping the old certificate: {}", err);
-    }
-    s.signals.async_wait(on_signal);
-  };
-  if (handle_signals) {
-    s.signals.add(SIGTERM);
-    s.signals.add(SIGINT);
-    s.signals.add(SIGHUP);
-    s.signals.async_wait(on_signal);
-  }
+  s.signals.async_wait([&s](error_code ec, int sig) { s.on_signal(ec, sig); });
   unsigned n = s.config.threads ? s.config.threads
                                 : std::max(1u, std::thread::hardware_concurrency());
   std::vector<std::jthread> threads;

@@ -23,7 +23,7 @@ struct bound_listener {
 // its own strand, keep-alive, deadlines and limits from server_config, graceful shutdown.
 // Thread model: run() drives one io_context on `threads` threads and returns when the server has
 // stopped and every connection has ended. stop() and reload_tls() may be called from any thread
-// (signal handlers included, via asio::signal_set). Signals are handled by run() itself:
+// (signal handlers included, via asio::signal_set). Signals are handled by the server itself:
 // SIGTERM/SIGINT stop gracefully, SIGHUP reloads the certificate.
 class server {
  public:
@@ -32,13 +32,12 @@ class server {
   server(const server&) = delete;
   server& operator=(const server&) = delete;
 
-  // Binds every listener (throws config_error naming the address on failure) and returns their
-  // URLs. Does not accept until run().
+  // Claims SIGTERM/SIGINT/SIGHUP, binds every listener (throws config_error naming the address
+  // on failure) and returns their URLs. Does not accept until run().
   std::vector<bound_listener> bind();
 
-  // Accepts and serves until stopped. Installs SIGTERM/SIGINT/SIGHUP handlers when
-  // `handle_signals` is true.
-  void run(bool handle_signals = true);
+  // Accepts and serves until stopped (by a signal or stop()).
+  void run();
 
   // Graceful stop: close listeners, close idle keep-alive connections, let responses in flight
   // finish until shutdown_grace, then close what is left.

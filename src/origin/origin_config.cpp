@@ -2,10 +2,9 @@
 
 #include <fmt/format.h>
 
-#include <boost/asio/ip/address.hpp>
-
 #include "core/config_error.hpp"
 #include "core/yaml_reader.hpp"
+#include "net/listen_config.hpp"
 
 namespace lxcdn::origin {
 
@@ -31,61 +30,7 @@ origin_config parse_origin_config(const std::string& yaml_text,
   top.get("root", c.root);
   c.root = relative_to(source, c.root);
 
-  top.require("listen");
-  auto listeners = top.children("listen");
-  if (listeners.empty()) {
-    top.fail("listen", "needs at least one listener");
-  }
-  bool any_tls = false;
-  for (auto& l : listeners) {
-    net::listener_config lc;
-    l.require("address");
-    l.get("address", lc.address);
-    boost::system::error_code ec;
-    boost::asio::ip::make_address(lc.address, ec);
-    if (ec) {
-      l.fail("address", fmt::format("not an IPv4 or IPv6 address: '{}'", lc.address));
-    }
-    l.require("port");
-    l.get("port", lc.port);
-    l.get("tls", lc.tls);
-    l.finish();
-    any_tls = any_tls || lc.tls;
-    c.server.listeners.push_back(lc);
-  }
-
-  auto tls = top.child("tls");
-  if (any_tls) {
-    if (!top.has("tls")) {
-      top.fail("listen", "a listener has tls: true but there is no tls: section");
-    }
-    tls.require("certificate");
-    tls.require("key");
-  }
-  tls.get("certificate", c.server.tls.certificate);
-  tls.get("key", c.server.tls.key);
-  c.server.tls.certificate = relative_to(source, c.server.tls.certificate);
-  c.server.tls.key = relative_to(source, c.server.tls.key);
-  tls.finish();
-
-  top.get("threads", c.server.threads);
-
-  auto limits = top.child("limits");
-  auto& L = c.server.limits;
-  limits.get("max_connections", L.max_connections);
-  limits.get("max_header_bytes", L.max_header_bytes);
-  limits.get_duration("header_timeout", L.header_timeout);
-  limits.get_duration("idle_timeout", L.idle_timeout);
-  limits.get_duration("send_timeout", L.send_timeout);
-  limits.get_duration("tls_handshake_timeout", L.tls_handshake_timeout);
-  limits.get_duration("shutdown_grace", L.shutdown_grace);
-  if (L.max_connections == 0) {
-    limits.fail("max_connections", "must be at least 1");
-  }
-  if (L.max_header_bytes < 1024) {
-    limits.fail("max_header_bytes", "must be at least 1024");
-  }
-  limits.finish();
+  net::parse_listen_config(top, source, c.server);
 
   auto cc = top.child("cache_control");
   cc.get("images", c.cache_control.images);

@@ -22,26 +22,14 @@ boost::asio::awaitable<bool> origin_handler::handle(const net::request& req,
   static_response plan;
   if (!root) {
     spdlog::error("cannot open root {}: {}", config_.root.string(), std::strerror(errno));
-    plan.head = net::response_head{http::status::service_unavailable, req.message.version()};
-    plan.body = "temporarily unavailable\n";
-    plan.head.set(http::field::content_type, "text/plain; charset=utf-8");
-    plan.head.set(http::field::content_length, std::to_string(plan.body.size()));
-    plan.head.keep_alive(keep_alive);
-    plan.head_only = req.message.method() == http::verb::head;
+    plan = net::plan_text_response(http::status::service_unavailable, req.message.version(),
+                                   keep_alive, req.message.method() == http::verb::head,
+                                   "temporarily unavailable\n");
   } else {
     plan = plan_static_response(root.get(), config_.cache_control, req.message, keep_alive);
   }
 
-  boost::system::error_code ec;
-  bool has_body = !plan.head_only && (plan.file ? plan.length > 0 : !plan.body.empty());
-  ec = co_await sink.write_head(plan.head, has_body);
-  if (!ec && has_body) {
-    if (plan.file) {
-      ec = co_await sink.write_file(plan.file->fd.get(), plan.offset, plan.length);
-    } else {
-      ec = co_await sink.write_body(boost::asio::buffer(plan.body));
-    }
-  }
+  auto ec = co_await net::write_planned(sink, plan);
   if (config_.access_log) {
     spdlog::info("{} {} {} {} {} {}", req.peer.address().to_string(),
                  std::string_view(req.message.method_string()), std::string_view(req.message.target()),

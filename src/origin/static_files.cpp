@@ -9,8 +9,6 @@
 
 #include "http/conditional.hpp"
 #include "http/content_type.hpp"
-#include "http/http_date.hpp"
-#include "http/range.hpp"
 #include "http/target.hpp"
 
 namespace lxcdn::origin {
@@ -98,14 +96,7 @@ namespace {
 
 static_response error_response(bhttp::status status, unsigned version, bool keep_alive,
                                bool head_only, std::string body) {
-  static_response r;
-  r.head = net::response_head{status, version};
-  r.head.set(bhttp::field::content_type, "text/plain; charset=utf-8");
-  r.head.set(bhttp::field::content_length, std::to_string(body.size()));
-  r.head.keep_alive(keep_alive);
-  r.body = std::move(body);
-  r.head_only = head_only;
-  return r;
+  return net::plan_text_response(status, version, keep_alive, head_only, std::move(body));
 }
 
 const std::string& cache_control_for(const cache_control_config& c, std::string_view path) {
@@ -173,47 +164,12 @@ static_response plan_static_response(int root_fd, const cache_control_config& ca
       }
     }
   }
-  ours::validators v{ours::make_etag(file.size, file.mtime), file.mtime};
+  std::string etag;
   if (gzip) {
-    v.etag.insert(v.etag.size() - 1, "-gz");
+    etag = ours::make_etag(file.size, file.mtime);
+    etag.insert(etag.size() - 1, "-gz");
   }
-  r.head.set(bhttp::field::etag, v.etag);
-  r.head.set(bhttp::field::last_modified, ours::format_http_date(file.mtime));
-  r.head.set(bhttp::field::accept_ranges, "bytes");
-
-  ours::preconditions pre{req[bhttp::field::if_none_match], req[bhttp::field::if_modified_since],
-                          req[bhttp::field::if_range]};
-  if (ours::is_not_modified(pre, v)) {
-    r.head.result(bhttp::status::not_modified);
-    r.head.erase(bhttp::field::content_type);
-    r.head.erase(bhttp::field::content_encoding);
-    r.head_only = true;
-    return r;
-  }
-
-  r.offset = 0;
-  r.length = file.size;
-  auto range_header = req[bhttp::field::range];
-  if (!range_header.empty() && ours::if_range_allows(pre, v)) {
-    auto d = ours::resolve_range(range_header, file.size);
-    if (d.kind == ours::range_kind::unsatisfiable) {
-      auto e = error_response(bhttp::status::range_not_satisfiable, version, keep_alive, head_only,
-                              "range not satisfiable\n");
-      e.head.set(bhttp::field::content_range, "bytes */" + std::to_string(file.size));
-      return e;
-    }
-    if (d.kind == ours::range_kind::partial) {
-      r.head.result(bhttp::status::partial_content);
-      r.head.set(bhttp::field::content_range, "bytes " + std::to_string(d.first) + "-" +
-                                                 std::to_string(d.last) + "/" +
-                                                 std::to_string(file.size));
-      r.offset = d.first;
-      r.length = d.length();
-    }
-  }
-  r.head.set(bhttp::field::content_length, std::to_string(r.length));
-  r.head_only = head_only;
-  r.file = std::move(file);
+  net::plan_file_body(r, req, std::move(file), std::move(etag));
   return r;
 }
 

@@ -10,18 +10,14 @@
 #include <string_view>
 
 #include "core/unique_fd.hpp"
+#include "net/file_response.hpp"
 #include "net/request.hpp"
 #include "net/response_sink.hpp"
 #include "origin/origin_config.hpp"
 
 namespace lxcdn::origin {
 
-// An open regular file of the published tree.
-struct open_file {
-  unique_fd fd;
-  std::uint64_t size = 0;
-  std::time_t mtime = 0;
-};
+using net::open_file;
 
 enum class open_error {
   none,
@@ -35,15 +31,7 @@ enum class open_error {
 // that point outside (absolute or relative), while symlinks inside the root are followed.
 open_error open_below(int root_fd, std::string_view relative, open_file& out);
 
-// The response to send for one request, decided without touching the socket.
-struct static_response {
-  net::response_head head;
-  std::string body;                 // small generated body (errors); used when !file
-  std::optional<open_file> file;    // file body: [offset, offset + length)
-  std::uint64_t offset = 0;
-  std::uint64_t length = 0;
-  bool head_only = false;           // HEAD, 304: no body bytes at all
-};
+using static_response = net::planned_response;
 
 // Decides the response for a GET/HEAD of the published tree rooted at `root_fd`: method check
 // (405), target normalisation (400 for traversal and bad encodings, 404 for hidden names),

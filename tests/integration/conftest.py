@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from lxcdn_testlib import DrainedOrigin as Origin, RawConnection, make_ca_and_cert, origin_yaml
+from lxcdn_testlib import Origin, RawConnection, make_ca_and_cert, origin_yaml
 
 SERIAL_DIR = "images/debian/12/amd64/default/20240101_05:24"
 

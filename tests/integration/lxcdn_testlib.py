@@ -9,6 +9,7 @@ import select
 import signal
 import socket
 import subprocess
+import threading
 import time
 from pathlib import Path
 
@@ -84,32 +85,56 @@ class Origin:
         self.urls = []
 
     def start(self, timeout=20):
+        """Starts the process and waits for its "listening on" lines.
+
+        stdout is read with os.read, not a buffered reader (select() on a pipe whose bytes a
+        TextIOWrapper already swallowed would wait for the timeout when both lines arrive in one
+        write), and is then drained into `stdout_log` on a thread so the server never blocks on a
+        full pipe.
+        """
         self._stderr = open(self.log, "w")
+        self.stdout_log = self.workdir / "origin.stdout"
         self.proc = subprocess.Popen([LXCDN_BIN, "origin", "--config", str(self.config), *self.args],
-                                     stdout=subprocess.PIPE, stderr=self._stderr, text=True,
-                                     env=self.env)
+                                     stdout=subprocess.PIPE, stderr=self._stderr, env=self.env)
+        fd = self.proc.stdout.fileno()
         deadline = time.monotonic() + timeout
-        self.urls = []
-        self.http = self.https = None
+        self.urls, self.http, self.https = [], None, None
         expected = self.config.read_text().count("port:")
+        pending = b""
+        out = open(self.stdout_log, "wb")
         while len(self.urls) < expected:
             left = deadline - time.monotonic()
-            if left <= 0 or self.proc.poll() is not None:
+            ready = select.select([fd], [], [], max(left, 0))[0] if left > 0 else []
+            chunk = os.read(fd, 65536) if ready else b""
+            if not chunk:
+                out.close()
                 self.stop()
                 raise AssertionError(f"origin did not start; stderr:\n{self.log.read_text()}")
-            ready, _, _ = select.select([self.proc.stdout], [], [], left)
-            if not ready:
-                continue
-            line = self.proc.stdout.readline()
-            m = LISTEN_RE.search(line)
-            if m:
-                scheme, host, port = m.group(1), m.group(2), int(m.group(3))
-                url = f"{scheme}://{host}:{port}"
-                self.urls.append(url)
-                if scheme == "http" and self.http is None:
-                    self.http, self.http_port = url, port
-                if scheme == "https" and self.https is None:
-                    self.https, self.https_port = url, port
+            out.write(chunk)
+            out.flush()
+            pending += chunk
+            *lines, pending = pending.split(b"\n")
+            for line in lines:
+                m = LISTEN_RE.search(line.decode(errors="replace"))
+                if m:
+                    scheme, host, port = m.group(1), m.group(2), int(m.group(3))
+                    url = f"{scheme}://{host}:{port}"
+                    self.urls.append(url)
+                    if scheme == "http" and self.http is None:
+                        self.http, self.http_port = url, port
+                    if scheme == "https" and self.https is None:
+                        self.https, self.https_port = url, port
+
+        def drain():
+            with out:
+                while True:
+                    chunk = os.read(fd, 65536)
+                    if not chunk:
+                        return
+                    out.write(chunk)
+                    out.flush()
+
+        threading.Thread(target=drain, daemon=True).start()
         return self
 
     def signal(self, sig):
@@ -372,61 +397,6 @@ def wait_for_line(path, pattern, timeout=10):
         return None
 
     return wait_until(find, timeout, what=f"a line matching {pattern!r} in {path}")
-
-
-class DrainedOrigin(Origin):
-    """Origin whose start() reads stdout without a buffered reader (select() on a pipe whose bytes
-    a TextIOWrapper already swallowed would wait for the timeout when both "listening on" lines
-    arrive in one write) and then keeps draining stdout into `stdout_log` on a thread, so the
-    server never blocks on a full pipe. Same attributes as Origin."""
-
-    def start(self, timeout=20):
-        import threading
-
-        self._stderr = open(self.log, "w")
-        self.stdout_log = self.workdir / "origin.stdout"
-        self.proc = subprocess.Popen([LXCDN_BIN, "origin", "--config", str(self.config), *self.args],
-                                     stdout=subprocess.PIPE, stderr=self._stderr, env=self.env)
-        fd = self.proc.stdout.fileno()
-        deadline = time.monotonic() + timeout
-        self.urls, self.http, self.https = [], None, None
-        expected = self.config.read_text().count("port:")
-        pending = b""
-        out = open(self.stdout_log, "wb")
-        while len(self.urls) < expected:
-            left = deadline - time.monotonic()
-            ready = select.select([fd], [], [], max(left, 0))[0] if left > 0 else []
-            chunk = os.read(fd, 65536) if ready else b""
-            if not chunk:
-                out.close()
-                self.stop()
-                raise AssertionError(f"origin did not start; stderr:\n{self.log.read_text()}")
-            out.write(chunk)
-            out.flush()
-            pending += chunk
-            *lines, pending = pending.split(b"\n")
-            for line in lines:
-                m = LISTEN_RE.search(line.decode(errors="replace"))
-                if m:
-                    scheme, host, port = m.group(1), m.group(2), int(m.group(3))
-                    url = f"{scheme}://{host}:{port}"
-                    self.urls.append(url)
-                    if scheme == "http" and self.http is None:
-                        self.http, self.http_port = url, port
-                    if scheme == "https" and self.https is None:
-                        self.https, self.https_port = url, port
-
-        def drain():
-            with out:
-                while True:
-                    chunk = os.read(fd, 65536)
-                    if not chunk:
-                        return
-                    out.write(chunk)
-                    out.flush()
-
-        threading.Thread(target=drain, daemon=True).start()
-        return self
 
 
 # --- Real LXD clients (`lxc` CLI, `lxd` daemon) against trees made by `lxcdn demo`.

@@ -11,7 +11,7 @@ import shutil
 
 import pytest
 
-from lxcdn_testlib import DrainedOrigin as Origin, demo_prepare, lxc, lxc_image_fingerprint
+from lxcdn_testlib import Origin, demo_prepare, lxc, lxc_image_fingerprint
 
 REMOTE = "demo"
 KERNEL_ARCH = {"amd64": "x86_64", "arm64": "aarch64"}

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import pytest
 
-from lxcdn_testlib import DrainedOrigin as Origin, demo_prepare, lxc
+from lxcdn_testlib import Origin, demo_prepare, lxc
 
 REMOTE = "lxcdn-demo"  # the remote name `lxcdn demo` prints
 PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"

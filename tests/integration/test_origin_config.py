@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-from lxcdn_testlib import LXCDN_BIN, DrainedOrigin as Origin, RawConnection, make_ca_and_cert
+from lxcdn_testlib import LXCDN_BIN, Origin, RawConnection, make_ca_and_cert
 
 
 def start_origin(config_path, timeout=15):

@@ -10,7 +10,7 @@ import time
 import pytest
 
 from conftest import keep_alive_connections
-from lxcdn_testlib import (DrainedOrigin as Origin, RawConnection, client_tls_context, origin_yaml,
+from lxcdn_testlib import (Origin, RawConnection, client_tls_context, origin_yaml,
                            small_window_connection, wait_until)
 
 BIG = "images/big/rootfs.squashfs"
@@ -145,9 +145,6 @@ def test_listening_lines_name_every_listener(big_tree, tmp_path):
                 assert c.read_response().status == 200
 
 
-@pytest.mark.xfail(reason="run_origin prints the listening lines before server::run() installs the "
-                          "signal handlers: a signal in that window kills the process (reported; racy, "
-                          "so not strict)", strict=False)
 @pytest.mark.parametrize("sig,expect_alive", [(signal.SIGHUP, True), (signal.SIGTERM, False)])
 def test_signal_right_after_the_listening_lines_is_handled(big_tree, certs, tmp_path, sig, expect_alive):
     """The "listening on" lines are the readiness signal scripts and service managers wait for;

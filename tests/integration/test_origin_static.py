@@ -11,7 +11,7 @@ import subprocess
 import pytest
 
 from conftest import SERIAL_DIR
-from lxcdn_testlib import (LXCDN_BIN, DrainedOrigin as Origin, RawConnection, client_tls_context, origin_yaml, run,
+from lxcdn_testlib import (LXCDN_BIN, Origin, RawConnection, client_tls_context, origin_yaml, run,
                            small_window_connection)
 
 

@@ -10,7 +10,7 @@ import ssl
 import pytest
 
 from conftest import SERIAL_DIR, ipv6_loopback_available
-from lxcdn_testlib import (DrainedOrigin as Origin, RawConnection, client_tls_context, make_ca_and_cert, origin_yaml, run,
+from lxcdn_testlib import (Origin, RawConnection, client_tls_context, make_ca_and_cert, origin_yaml, run,
                            wait_until)
 
 LARGE = f"{SERIAL_DIR}/rootfs.squashfs"

@@ -6,7 +6,7 @@ import os
 import pytest
 
 from conftest import build_tree
-from lxcdn_testlib import DrainedOrigin as Origin, RawConnection, client_tls_context, origin_yaml
+from lxcdn_testlib import Origin, RawConnection, client_tls_context, origin_yaml
 
 # Relative to the served root `www/`, the secret is `../secret.txt` and `../outside/secret2.txt`.
 TARGETS = [
