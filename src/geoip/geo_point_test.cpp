@@ -1,0 +1,36 @@
+#include "geoip/geo_point.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+namespace lxcdn::geoip {
+namespace {
+
+TEST(GreatCircle, KnownDistances) {
+  const geo_point london{51.5074, -0.1278}, paris{48.8566, 2.3522}, frankfurt{50.1109, 8.6821},
+      new_york{40.7128, -74.0060}, sydney{-33.8688, 151.2093};
+  EXPECT_NEAR(great_circle_km(london, paris), 343.6, 2);
+  EXPECT_NEAR(great_circle_km(frankfurt, new_york), 6205, 20);
+  EXPECT_NEAR(great_circle_km(london, sydney), 16990, 50);
+  EXPECT_DOUBLE_EQ(great_circle_km(paris, paris), 0);
+  EXPECT_DOUBLE_EQ(great_circle_km(london, paris), great_circle_km(paris, london));
+}
+
+TEST(GreatCircle, AntipodesAndTheDateLine) {
+  EXPECT_NEAR(great_circle_km({0, 0}, {0, 180}), 20015, 5);
+  EXPECT_NEAR(great_circle_km({90, 0}, {-90, 0}), 20015, 5);
+  // Fiji to Samoa across 180°: about 1150 km, not the long way round.
+  EXPECT_NEAR(great_circle_km({-17.7, 178.0}, {-13.8, -172.1}), 1140, 30);
+}
+
+TEST(GeoPoint, Validity) {
+  EXPECT_TRUE(is_valid({0, 0}));
+  EXPECT_TRUE(is_valid({-90, 180}));
+  EXPECT_FALSE(is_valid({91, 0}));
+  EXPECT_FALSE(is_valid({0, -180.5}));
+  EXPECT_FALSE(is_valid({NAN, 0}));
+}
+
+}  // namespace
+}  // namespace lxcdn::geoip
