@@ -5,11 +5,14 @@
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
+#include <fstream>
 #include <iostream>
 
 #include "core/config_error.hpp"
 #include "demo/client_commands.hpp"
 #include "demo/demo.hpp"
+#include "mirror/mirror_config.hpp"
+#include "mirror/run_mirror.hpp"
 #include "origin/origin_config.hpp"
 #include "origin/run_origin.hpp"
 #include "simplestreams/write_index.hpp"
@@ -73,6 +76,21 @@ int main(int argc, char** argv) {
   origin->add_option("-c,--config", origin_config, "origin YAML config (see docs/origin.md)")
       ->required();
 
+  std::filesystem::path mirror_config;
+  std::filesystem::path mirror_test_clock;
+  auto* mirror = app.add_subcommand(
+      "mirror", "Regional caching mirror: /images/... from a disk cache filled from the origin, "
+                "everything else redirected to the origin");
+  mirror->add_option("-c,--config", mirror_config, "mirror YAML config (see docs/mirror.md)")
+      ->required();
+  mirror
+      ->add_option("--test-clock", mirror_test_clock,
+                   "tests only: read the current unix time from this file instead of the clock")
+      ->group("");
+  std::vector<std::string> purge_paths;
+  auto* purge = mirror->add_subcommand("purge", "Remove cached entries for the given paths");
+  purge->add_option("PATH", purge_paths, "request paths, e.g. /images/debian/12/...")->required();
+
   std::filesystem::path index_root;
   auto* index = app.add_subcommand(
       "index", "Scan ROOT/images/... and write ROOT/streams/v1/index.json and images.json");
@@ -105,6 +123,23 @@ int main(int argc, char** argv) {
   try {
     if (*origin) {
       return lxcdn::origin::run_origin(lxcdn::origin::load_origin_config(origin_config));
+    }
+    if (*mirror) {
+      auto config = lxcdn::mirror::load_mirror_config(mirror_config);
+      if (*purge) {
+        auto n = lxcdn::mirror::purge(config, purge_paths);
+        return n == purge_paths.size() ? 0 : 1;
+      }
+      lxcdn::mirror::clock_fn clock = lxcdn::mirror::system_clock_seconds;
+      if (!mirror_test_clock.empty()) {
+        clock = [file = mirror_test_clock] {
+          std::ifstream in(file);
+          std::int64_t t = 0;
+          in >> t;
+          return t ? t : lxcdn::mirror::system_clock_seconds();
+        };
+      }
+      return lxcdn::mirror::run_mirror(config, clock);
     }
     if (*index) {
       return cmd_index(index_root);

@@ -87,7 +87,7 @@ std::string endpoint_text(const tcp::endpoint& ep) {
 }  // namespace
 
 struct server::impl {
-  impl(server_config c, request_handler& h)
+  impl(server_config c, request_handler* h)
       : config(std::move(c)), handler(h), control(asio::make_strand(ioc)), signals(ioc),
         grace_timer(control) {
     bool any_tls = false;
@@ -100,7 +100,8 @@ struct server::impl {
   }
 
   server_config config;
-  request_handler& handler;
+  request_handler* handler;  // set before run()
+  std::vector<std::function<void()>> stop_callbacks;
   asio::io_context ioc;
   std::unique_ptr<tls_context_store> tls;
   std::vector<std::pair<tcp::acceptor, bool>> acceptors;  // (acceptor, is TLS port)
@@ -145,6 +146,9 @@ struct server::impl {
         });
       }
       signals.cancel();
+      for (auto& cb : stop_callbacks) {
+        cb();
+      }
       // Idle keep-alive connections go now; busy ones finish their response first.
       for_each_slot([](connection_slot& s) {
         if (!s.busy) {
@@ -356,7 +360,7 @@ struct server::impl {
         }
       }
       bool keep_alive = req.message.keep_alive() && !stopping;
-      bool ok = co_await handler.handle(req, sink_storage, keep_alive);
+      bool ok = co_await handler->handle(req, sink_storage, keep_alive);
       if (!ok || !keep_alive) {
         co_return ok;
       }
@@ -365,7 +369,17 @@ struct server::impl {
 };
 
 server::server(server_config config, request_handler& handler)
-    : impl_(std::make_unique<impl>(std::move(config), handler)) {}
+    : impl_(std::make_unique<impl>(std::move(config), &handler)) {}
+
+server::server(server_config config) : impl_(std::make_unique<impl>(std::move(config), nullptr)) {}
+
+void server::set_handler(request_handler& handler) { impl_->handler = &handler; }
+
+asio::io_context& server::context() { return impl_->ioc; }
+
+void server::on_stop(std::function<void()> callback) {
+  impl_->stop_callbacks.push_back(std::move(callback));
+}
 
 server::~server() = default;
 

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include <boost/asio/io_context.hpp>
+
 #include "net/request_handler.hpp"
 #include "net/server_config.hpp"
 #include "net/tls_context.hpp"
@@ -28,6 +30,16 @@ struct bound_listener {
 class server {
  public:
   server(server_config config, request_handler& handler);
+  // For roles whose handler needs the server's io_context: set_handler() before run().
+  explicit server(server_config config);
+  void set_handler(request_handler& handler);
+
+  // The io_context run() drives; background tasks of a role (index refresh, sweeps) run on it.
+  boost::asio::io_context& context();
+
+  // Called (on the io_context) when a graceful stop begins, so a role can cancel its timers;
+  // run() returns only once no work is left.
+  void on_stop(std::function<void()> callback);
   ~server();
   server(const server&) = delete;
   server& operator=(const server&) = delete;
