@@ -1,0 +1,142 @@
+#include "selection/redirect_url.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+
+#include "http/target.hpp"
+
+namespace lxcdn::selection {
+namespace {
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+bool starts_with_nocase(std::string_view s, std::string_view prefix) {
+  return s.size() >= prefix.size() && lower(s.substr(0, prefix.size())) == prefix;
+}
+
+// Splits "host:port" / "[v6]:port" / "host" at the port's colon; port is "" when absent.
+std::pair<std::string_view, std::string_view> split_port(std::string_view authority) {
+  const auto colon = authority.rfind(':');
+  const auto bracket = authority.rfind(']');
+  if (colon == std::string_view::npos || (bracket != std::string_view::npos && colon < bracket) ||
+      (bracket == std::string_view::npos && authority.find(':') != colon)) {
+    return {authority, {}};
+  }
+  return {authority.substr(0, colon), authority.substr(colon + 1)};
+}
+
+bool valid_host(std::string_view host) {
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+    return std::all_of(host.begin() + 1, host.end() - 1,
+                       [](unsigned char c) { return std::isxdigit(c) || c == ':' || c == '.'; });
+  }
+  return !host.empty() && std::all_of(host.begin(), host.end(), [](unsigned char c) {
+    return std::isalnum(c) || c == '-' || c == '.';
+  });
+}
+
+bool valid_port(std::string_view port) {
+  unsigned n = 0;
+  auto [p, ec] = std::from_chars(port.data(), port.data() + port.size(), n);
+  return ec == std::errc() && p == port.data() + port.size() && n >= 1 && n <= 65535;
+}
+
+// The part of a request target a redirect carries: everything from the path on. For absolute
+// form ("http://host/images/x") that is what follows the authority.
+std::string_view path_and_query(std::string_view raw) {
+  if (starts_with_nocase(raw, "http://") || starts_with_nocase(raw, "https://")) {
+    const auto slash = raw.find('/', raw.find("://") + 3);
+    return slash == std::string_view::npos ? std::string_view() : raw.substr(slash);
+  }
+  return raw;
+}
+
+}  // namespace
+
+std::string normalize_authority(std::string_view authority, std::string_view scheme) {
+  auto a = lower(authority);
+  auto [host, port] = split_port(a);
+  if ((scheme == "http" && port == "80") || (scheme == "https" && port == "443")) {
+    return std::string(host);
+  }
+  return a;
+}
+
+std::optional<base_url> parse_base_url(std::string_view text, std::string_view scheme) {
+  const std::string prefix = std::string(scheme) + "://";
+  if (!starts_with_nocase(text, prefix) || text.find_first_of("?#@ \t") != std::string_view::npos) {
+    return std::nullopt;
+  }
+  auto rest = text.substr(prefix.size());
+  const auto slash = rest.find('/');
+  auto authority = rest.substr(0, slash);
+  auto [host, port] = split_port(authority);
+  if (!valid_host(host) || (authority.size() != host.size() && !valid_port(port))) {
+    return std::nullopt;
+  }
+  std::string path(slash == std::string_view::npos ? std::string_view() : rest.substr(slash));
+  while (!path.empty() && path.back() == '/') {
+    path.pop_back();
+  }
+  if (std::any_of(path.begin(), path.end(),
+                  [](unsigned char c) { return c < 0x21 || c == 0x7f; })) {
+    return std::nullopt;
+  }
+  return base_url{std::string(scheme), normalize_authority(authority, scheme), std::move(path)};
+}
+
+bool points_at_self(const std::string& mirror_base, std::string_view scheme,
+                    std::span<const std::string> self) {
+  auto base = parse_base_url(mirror_base, scheme);
+  if (!base) {
+    return false;
+  }
+  const auto host = split_port(base->authority).first;
+  return std::any_of(self.begin(), self.end(), [&](const std::string& s) {
+    // An entry with a port names one listener; without, the host on any port.
+    return split_port(s).second.empty() ? lower(s) == host
+                                        : normalize_authority(s, scheme) == base->authority;
+  });
+}
+
+bool is_redirectable_target(std::string_view raw_target) {
+  auto t = http::normalize_target(raw_target);
+  return t.error == http::target_error::none && t.path.starts_with("/images/");
+}
+
+std::string_view to_string(redirect_refusal r) {
+  switch (r) {
+    case redirect_refusal::none:
+      return "none";
+    case redirect_refusal::not_images:
+      return "not_images";
+    case redirect_refusal::no_url_for_scheme:
+      return "no_url_for_scheme";
+    case redirect_refusal::points_at_self:
+      return "points_at_self";
+  }
+  return "none";
+}
+
+redirect build_redirect(std::string_view scheme, std::string_view raw_target, const mirror& m,
+                        std::span<const std::string> self) {
+  if (!is_redirectable_target(raw_target)) {
+    return {{}, redirect_refusal::not_images};
+  }
+  const auto& base = m.base_url(scheme);
+  if (base.empty()) {
+    return {{}, redirect_refusal::no_url_for_scheme};
+  }
+  if (points_at_self(base, scheme, self)) {
+    return {{}, redirect_refusal::points_at_self};
+  }
+  return {base + std::string(path_and_query(raw_target)), redirect_refusal::none};
+}
+
+}  // namespace lxcdn::selection

@@ -1,0 +1,85 @@
+#include "selection/redirect_url.hpp"
+
+#include <gtest/gtest.h>
+
+namespace lxcdn::selection {
+namespace {
+
+mirror fra() {
+  mirror m;
+  m.name = "eu-fra";
+  m.http_url = "http://fra.mirror.example";
+  m.https_url = "https://fra.mirror.example:8443/lxc";
+  return m;
+}
+
+const std::vector<std::string> self{"images.example.org"};
+
+std::string location(std::string_view scheme, std::string_view target, const mirror& m = fra()) {
+  auto r = build_redirect(scheme, target, m, self);
+  return r.refusal == redirect_refusal::none ? r.location : std::string(to_string(r.refusal));
+}
+
+TEST(RedirectUrl, KeepsSchemeAndTargetVerbatim) {
+  const char* serial = "/images/debian/12/amd64/default/20240101_05:24/rootfs.squashfs";
+  EXPECT_EQ(location("http", serial), std::string("http://fra.mirror.example") + serial);
+  EXPECT_EQ(location("https", serial), std::string("https://fra.mirror.example:8443/lxc") + serial);
+  // lxc-download's double slash and an escaped colon reach the mirror as the client sent them.
+  EXPECT_EQ(
+      location("http", "//images/debian/12/amd64/default/20240101_05%3A24/rootfs.tar.xz"),
+      "http://fra.mirror.example//images/debian/12/amd64/default/20240101_05%3A24/rootfs.tar.xz");
+  EXPECT_EQ(location("http", "/images//debian/x?x=1&y"),
+            "http://fra.mirror.example/images//debian/x?x=1&y");
+  // Absolute-form: the path is kept, the origin's authority is not.
+  EXPECT_EQ(location("http", "http://images.example.org/images/debian/x"),
+            "http://fra.mirror.example/images/debian/x");
+}
+
+TEST(RedirectUrl, OnlyImagesAreRedirected) {
+  for (const char* t :
+       {"/streams/v1/index.json", "/streams/v1/images.json", "/images", "/images/", "/imagesx/a",
+        "/meta/1.0/index-system", "/", "/images/../streams/v1/index.json",
+        "/images/%2e%2e/streams/v1/index.json", "/images/a%2Fb", "/images/.hidden", "*",
+        "http://images.example.org", "/images/a\x01"}) {
+    EXPECT_EQ(location("https", t), "not_images") << t;
+    EXPECT_FALSE(is_redirectable_target(t)) << t;
+  }
+  EXPECT_TRUE(is_redirectable_target("/images/a"));
+  EXPECT_TRUE(is_redirectable_target("//images//a"));
+}
+
+TEST(RedirectUrl, NeverSwitchesSchemeNorPointsAtItself) {
+  auto m = fra();
+  m.http_url.clear();
+  EXPECT_EQ(location("http", "/images/a", m), "no_url_for_scheme");
+  m = fra();
+  m.http_url = "http://images.example.org";
+  EXPECT_EQ(location("http", "/images/a", m), "points_at_self");
+  EXPECT_TRUE(points_at_self("https://images.example.org", "https",
+                             std::vector<std::string>{"Images.Example.ORG:443"}));
+  EXPECT_TRUE(points_at_self("https://images.example.org:8443", "https", self));  // any port
+  EXPECT_FALSE(points_at_self("https://images.example.org:8443", "https",
+                              std::vector<std::string>{"images.example.org:443"}));
+  EXPECT_TRUE(points_at_self("http://[::1]:8080", "http", std::vector<std::string>{"[::1]:8080"}));
+  EXPECT_FALSE(points_at_self("http://mirror.example", "http", self));
+}
+
+TEST(BaseUrl, ParsesAndNormalises) {
+  auto b = parse_base_url("HTTPS://Fra.Mirror.Example:443/lxc//", "https");
+  ASSERT_TRUE(b);
+  EXPECT_EQ(b->text(), "https://fra.mirror.example/lxc");
+  EXPECT_EQ(parse_base_url("http://m.example:8080", "http")->text(), "http://m.example:8080");
+  EXPECT_EQ(parse_base_url("http://[2001:db8::1]:80/", "http")->text(), "http://[2001:db8::1]");
+  EXPECT_EQ(parse_base_url("http://192.0.2.1/", "http")->authority, "192.0.2.1");
+  for (const char* bad : {"https://m.example", "ftp://m.example", "http://", "http:///x",
+                          "http://user@m.example", "http://m.example/?q", "http://m.example/#f",
+                          "http://m.example:0", "http://m.example:99999", "http://m.example:x",
+                          "http://m example", "m.example", "http://m_example"}) {
+    EXPECT_FALSE(parse_base_url(bad, "http")) << bad;
+  }
+  EXPECT_EQ(normalize_authority("Images.Example.org:80", "http"), "images.example.org");
+  EXPECT_EQ(normalize_authority("images.example.org:80", "https"), "images.example.org:80");
+}
+
+}  // namespace
+}  // namespace lxcdn::selection
