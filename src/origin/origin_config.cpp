@@ -39,6 +39,13 @@ origin_config parse_origin_config(const std::string& yaml_text,
   cc.finish();
 
   top.get("access_log", c.access_log);
+  top.get("redirect_images_to", c.redirect_images_to);
+  if (c.redirect_images_to.find("://") != std::string::npos ||
+      c.redirect_images_to.ends_with("/")) {
+    top.fail("redirect_images_to",
+             "expected HOST[:PORT][/PREFIX] without scheme or trailing '/' (the client's scheme "
+             "is kept)");
+  }
   top.finish();
   return c;
 }
