@@ -22,6 +22,14 @@ YAML::Node parse_yaml(const std::string& text, const std::filesystem::path& sour
   }
 }
 
+std::filesystem::path resolve_config_path(const std::filesystem::path& source,
+                                          const std::filesystem::path& p) {
+  if (p.empty() || p.is_absolute()) {
+    return p;
+  }
+  return source.parent_path() / p;
+}
+
 std::string read_config_file(const std::filesystem::path& path) {
   std::ifstream in(path);
   if (!in || std::filesystem::is_directory(path)) {

@@ -14,6 +14,11 @@ namespace lxcdn {
 // Parses YAML text; a syntax error becomes config_error "FILE:LINE: syntax error: ...".
 YAML::Node parse_yaml(const std::string& text, const std::filesystem::path& source);
 
+// `p` taken relative to the directory of the config file `source` (absolute and empty paths are
+// returned as they are), so a config file and the files it names can move together.
+std::filesystem::path resolve_config_path(const std::filesystem::path& source,
+                                          const std::filesystem::path& p);
+
 // Reads a whole config file; an unreadable file is a config_error naming it.
 std::string read_config_file(const std::filesystem::path& path);
 

@@ -10,14 +10,6 @@ namespace lxcdn::mirror {
 
 namespace {
 
-std::filesystem::path relative_to(const std::filesystem::path& source,
-                                  const std::filesystem::path& p) {
-  if (p.empty() || p.is_absolute()) {
-    return p;
-  }
-  return source.parent_path() / p;
-}
-
 // Splits "https://host[:port][/prefix]" into its parts; returns an error text or "".
 std::string split_upstream_url(upstream_config& u) {
   const std::string scheme = "https://";
@@ -78,7 +70,7 @@ mirror_config parse_mirror_config(const std::string& yaml_text,
     up.fail("url", fmt::format("'{}' {}", c.upstream.url, err));
   }
   up.get("ca_file", c.upstream.ca_file);
-  c.upstream.ca_file = relative_to(source, c.upstream.ca_file);
+  c.upstream.ca_file = resolve_config_path(source, c.upstream.ca_file);
   c.upstream.server_name = c.upstream.host;
   up.get("server_name", c.upstream.server_name);
   up.get_duration("connect_timeout", c.upstream.connect_timeout);
@@ -92,7 +84,7 @@ mirror_config parse_mirror_config(const std::string& yaml_text,
   auto cache = top.child("cache");
   cache.require("dir");
   cache.get("dir", c.cache.dir);
-  c.cache.dir = relative_to(source, c.cache.dir);
+  c.cache.dir = resolve_config_path(source, c.cache.dir);
   cache.get_byte_size("max_size", c.cache.max_size);
   cache.get_duration("inactive", c.cache.inactive);
   cache.get("max_waiters", c.cache.max_waiters);

@@ -6,16 +6,6 @@
 
 namespace lxcdn::net {
 
-namespace {
-std::filesystem::path relative_to(const std::filesystem::path& source,
-                                  const std::filesystem::path& p) {
-  if (p.empty() || p.is_absolute()) {
-    return p;
-  }
-  return source.parent_path() / p;
-}
-}  // namespace
-
 void parse_listen_config(yaml_map& top, const std::filesystem::path& source, server_config& out) {
   top.require("listen");
   auto listeners = top.children("listen");
@@ -50,8 +40,8 @@ void parse_listen_config(yaml_map& top, const std::filesystem::path& source, ser
   }
   tls.get("certificate", out.tls.certificate);
   tls.get("key", out.tls.key);
-  out.tls.certificate = relative_to(source, out.tls.certificate);
-  out.tls.key = relative_to(source, out.tls.key);
+  out.tls.certificate = resolve_config_path(source, out.tls.certificate);
+  out.tls.key = resolve_config_path(source, out.tls.key);
   tls.finish();
 
   top.get("threads", out.threads);

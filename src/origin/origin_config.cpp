@@ -8,18 +8,6 @@
 
 namespace lxcdn::origin {
 
-namespace {
-
-std::filesystem::path relative_to(const std::filesystem::path& source,
-                                   const std::filesystem::path& p) {
-  if (p.empty() || p.is_absolute()) {
-    return p;
-  }
-  return source.parent_path() / p;
-}
-
-}  // namespace
-
 origin_config parse_origin_config(const std::string& yaml_text,
                                   const std::filesystem::path& source) {
   origin_config c;
@@ -28,7 +16,7 @@ origin_config parse_origin_config(const std::string& yaml_text,
 
   top.require("root");
   top.get("root", c.root);
-  c.root = relative_to(source, c.root);
+  c.root = resolve_config_path(source, c.root);
 
   net::parse_listen_config(top, source, c.server);
 
