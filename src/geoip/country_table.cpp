@@ -1,7 +1,10 @@
 #include "geoip/country_table.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <array>
+#include <cctype>
 
 namespace lxcdn::geoip {
 namespace {
@@ -105,6 +108,36 @@ const country_info* find_country(std::string_view code) {
   auto it = std::lower_bound(countries.begin(), countries.end(), code,
                              [](const country_info& c, std::string_view k) { return c.code < k; });
   return (it != countries.end() && it->code == code) ? &*it : nullptr;
+}
+
+namespace {
+
+std::string upper(std::string_view text) {
+  std::string s(text);
+  std::transform(s.begin(), s.end(), s.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+  return s;
+}
+
+}  // namespace
+
+std::string canonical_country(std::string_view text) {
+  auto code = upper(text);
+  return find_country(code) ? code : "";
+}
+
+std::string canonical_continent(std::string_view text) {
+  auto code = upper(text);
+  return is_continent_code(code) ? code : "";
+}
+
+std::string unknown_country_message(std::string_view text) {
+  return fmt::format("unknown country code '{}' (ISO 3166-1 alpha-2, e.g. DE{})", text,
+                     upper(text) == "UK" ? "; the United Kingdom is GB" : "");
+}
+
+std::string unknown_continent_message(std::string_view text) {
+  return fmt::format("unknown continent code '{}' (AF AN AS EU NA OC SA)", text);
 }
 
 bool is_continent_code(std::string_view code) {

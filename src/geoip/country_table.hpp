@@ -1,6 +1,7 @@
 #pragma once
 
 #include <span>
+#include <string>
 #include <string_view>
 
 #include "geoip/geo_point.hpp"
@@ -23,6 +24,16 @@ std::span<const country_info> all_countries();
 
 // The entry for an upper-case alpha-2 code, or nullptr when there is none. Pure, O(log n).
 const country_info* find_country(std::string_view code);
+
+// The table's code for `text` in any letter case ("de" is "DE"), or "" when there is none.
+std::string canonical_country(std::string_view text);
+// The same for continent codes ("eu" is "EU").
+std::string canonical_continent(std::string_view text);
+
+// Config error texts: "unknown country code 'UK' (ISO 3166-1 alpha-2, e.g. DE; the United
+// Kingdom is GB)" and "unknown continent code 'Europe' (AF AN AS EU NA OC SA)".
+std::string unknown_country_message(std::string_view text);
+std::string unknown_continent_message(std::string_view text);
 
 // True for the seven continent codes GeoIP2 uses: AF AN AS EU NA OC SA.
 bool is_continent_code(std::string_view code);

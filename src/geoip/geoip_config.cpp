@@ -11,16 +11,11 @@ namespace {
 
 // A code of the country table, upper-cased; config_error otherwise.
 std::string read_country(yaml_map& m, const char* key) {
-  std::string code;
-  m.get(key, code);
-  if (code.empty()) {
-    return code;
-  }
-  std::transform(code.begin(), code.end(), code.begin(),
-                 [](unsigned char c) { return std::toupper(c); });
-  if (!find_country(code)) {
-    m.fail(key, fmt::format("unknown country code '{}' (ISO 3166-1 alpha-2, e.g. DE{})", code,
-                            code == "UK" ? "; the United Kingdom is GB" : ""));
+  std::string text;
+  m.get(key, text);
+  auto code = canonical_country(text);
+  if (!text.empty() && code.empty()) {
+    m.fail(key, unknown_country_message(text));
   }
   return code;
 }

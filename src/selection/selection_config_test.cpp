@@ -1,4 +1,4 @@
-#include "selection/mirror_config.hpp"
+#include "selection/selection_config.hpp"
 
 #include <gtest/gtest.h>
 
