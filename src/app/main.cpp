@@ -11,6 +11,7 @@
 #include "core/config_error.hpp"
 #include "demo/client_commands.hpp"
 #include "demo/demo.hpp"
+#include "geoip/lookup_command.hpp"
 #include "mirror/mirror_config.hpp"
 #include "mirror/run_mirror.hpp"
 #include "origin/origin_config.hpp"
@@ -109,6 +110,17 @@ int main(int argc, char** argv) {
   demo->add_flag("--prepare-only", demo_prepare_only,
                  "build images, index, certificates and config, then exit");
 
+  lxcdn::geoip::lookup_options geoip_opt;
+  auto* geoip = app.add_subcommand("geoip", "GeoIP database tools (see docs/geoip.md)");
+  geoip->require_subcommand(1);
+  auto* geoip_lookup = geoip->add_subcommand(
+      "lookup", "Print where the origin would place ADDR: country, continent, location, source");
+  geoip_lookup->add_option("DB", geoip_opt.database, "MaxMind DB file (.mmdb)")->required();
+  geoip_lookup->add_option("ADDR", geoip_opt.address, "IPv4 or IPv6 address")->required();
+  geoip_lookup->add_flag("--json", geoip_opt.json, "print one JSON object");
+  geoip_lookup->add_option("--config", geoip_opt.config,
+                           "origin config whose geoip.overrides apply too");
+
   std::string log_level = "info";
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error or off (logs go to stderr)")
       ->capture_default_str()
@@ -143,6 +155,10 @@ int main(int argc, char** argv) {
     }
     if (*index) {
       return cmd_index(index_root);
+    }
+    if (*geoip_lookup) {
+      std::cout << lxcdn::geoip::lookup_command(geoip_opt) << std::flush;
+      return 0;
     }
     if (*demo) {
       return cmd_demo(demo_opt, demo_prepare_only);

@@ -23,6 +23,12 @@ std::string lookup_command(const lookup_options& options) {
   settings.database = options.database;
   geo_snapshot snapshot(std::move(settings));
   auto loc = snapshot.lookup(*address);
+  if (!loc.error.empty()) {
+    // The origin treats this as "location unknown" and goes on; a person checking a database
+    // wants to hear about it.
+    throw config_error(fmt::format("{}: lookup of {} failed: {}", options.database.string(),
+                                   options.address, loc.error));
+  }
   return options.json ? render_lookup_json(*address, loc, snapshot)
                       : render_lookup_text(*address, loc, snapshot);
 }

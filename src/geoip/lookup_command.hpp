@@ -16,7 +16,8 @@ struct lookup_options {
 
 // What the origin would see for the address: render_lookup_text/json of the lookup. Throws
 // config_error for an address that does not parse, a database that cannot be opened
-// ("PATH: cannot open GeoIP database: REASON") or a broken config.
+// ("PATH: cannot open GeoIP database: REASON"), a lookup the database cannot answer
+// ("PATH: lookup of ADDR failed: REASON", e.g. a corrupt search tree) or a broken config.
 std::string lookup_command(const lookup_options& options);
 
 }  // namespace lxcdn::geoip
