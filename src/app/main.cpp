@@ -5,12 +5,15 @@
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
+#include <ctime>
 #include <fstream>
 #include <iostream>
 
+#include "checkmirror/check_mirror.hpp"
 #include "core/config_error.hpp"
-#include "demo/client_commands.hpp"
+#include "demo/banner.hpp"
 #include "demo/demo.hpp"
+#include "demo/run_demo.hpp"
 #include "geoip/lookup_command.hpp"
 #include "mirror/mirror_config.hpp"
 #include "mirror/run_mirror.hpp"
@@ -36,31 +39,13 @@ int cmd_index(const std::filesystem::path& root) {
 }
 
 int cmd_demo(const lxcdn::demo::demo_options& opt, bool prepare_only) {
-  auto config_path = lxcdn::demo::prepare_demo(opt);
-  auto dir = std::filesystem::absolute(opt.dir).lexically_normal();
-  std::string commands;
-  for (const auto& line : lxcdn::demo::client_commands({.host = opt.host,
-                          .https_port = opt.https_port,
-                          .ca_certificate = dir / "tls/ca.crt"})) {
-    commands += "  " + line + "\n";
-  }
+  const auto program = std::filesystem::read_symlink("/proc/self/exe");
   if (prepare_only) {
-    std::cout << "lxcdn demo: prepared " << dir.string() << " (config " << config_path.string()
-              << ")\n"
-              << "Start the origin with: lxcdn origin --config "
-              << lxcdn::demo::shell_quote(config_path.string()) << "\n"
-              << "then, in another shell:\n\n"
-              << commands << std::flush;
+    std::cout << lxcdn::demo::render_banner(opt, lxcdn::demo::prepare_demo(opt), program, false)
+              << std::flush;
     return 0;
   }
-  auto config = lxcdn::origin::load_origin_config(config_path);
-  std::cout << "\nlxcdn demo: origin on https://" << opt.host << ":" << opt.https_port
-            << " and http://" << opt.host << ":" << opt.http_port << "\n"
-            << "Paste these in another shell (Ctrl-C here stops the demo; `lxc launch` needs an "
-               "initialised LXD daemon, e.g. `lxd init --auto`):\n\n"
-            << commands << "\n"
-            << std::flush;
-  return lxcdn::origin::run_origin(config);
+  return lxcdn::demo::run_demo(opt, program);
 }
 
 }  // namespace
@@ -92,6 +77,22 @@ int main(int argc, char** argv) {
   auto* purge = mirror->add_subcommand("purge", "Remove cached entries for the given paths");
   purge->add_option("PATH", purge_paths, "request paths, e.g. /images/debian/12/...")->required();
 
+  lxcdn::checkmirror::check_options check_opt;
+  bool check_json = false;
+  auto* check_mirror = app.add_subcommand(
+      "check-mirror", "Test a mirror the way the origin will; print a pass/fail report "
+                      "(exit 0 only if every required check passes; see docs/mirror.md)");
+  check_mirror->add_option("URL", check_opt.mirror,
+                           "the mirror as the origin names it: host, host:port or http(s) URL")
+      ->required();
+  check_mirror->add_option("--origin", check_opt.origin, "the origin's base URL (https)")
+      ->capture_default_str();
+  check_mirror->add_option("--ca-file", check_opt.ca_file,
+                           "extra trusted CA certificates (PEM), e.g. a test CA");
+  check_mirror->add_option("--http-port", check_opt.http_port, "the mirror's HTTP port");
+  check_mirror->add_option("--https-port", check_opt.https_port, "the mirror's HTTPS port");
+  check_mirror->add_flag("--json", check_json, "print the report as one JSON object");
+
   std::filesystem::path index_root;
   auto* index = app.add_subcommand(
       "index", "Scan ROOT/images/... and write ROOT/streams/v1/index.json and images.json");
@@ -100,12 +101,18 @@ int main(int argc, char** argv) {
   lxcdn::demo::demo_options demo_opt;
   bool demo_prepare_only = false;
   auto* demo = app.add_subcommand(
-      "demo", "Build sample images, index them and run a local origin with a test CA");
+      "demo", "Build sample images, index them and run a local origin and two mirrors with a "
+              "test CA (0 as a port picks a free one)");
   demo->add_option("--dir", demo_opt.dir, "working directory for images, certificates and config")
       ->capture_default_str();
   demo->add_option("--https-port", demo_opt.https_port, "HTTPS port on 127.0.0.1")
       ->capture_default_str();
   demo->add_option("--http-port", demo_opt.http_port, "plain HTTP port on 127.0.0.1")
+      ->capture_default_str();
+  demo->add_option("--mirror-a-port", demo_opt.mirror_a_port,
+                   "mirror A (HTTP and HTTPS; the origin redirects /images/ there)")
+      ->capture_default_str();
+  demo->add_option("--mirror-b-port", demo_opt.mirror_b_port, "mirror B (HTTP and HTTPS)")
       ->capture_default_str();
   demo->add_flag("--prepare-only", demo_prepare_only,
                  "build images, index, certificates and config, then exit");
@@ -152,6 +159,14 @@ int main(int argc, char** argv) {
         };
       }
       return lxcdn::mirror::run_mirror(config, clock);
+    }
+    if (*check_mirror) {
+      check_opt.seed = static_cast<std::uint64_t>(std::time(nullptr));
+      auto report = lxcdn::checkmirror::run_check_mirror(check_opt);
+      std::cout << (check_json ? lxcdn::checkmirror::render_json(report)
+                               : lxcdn::checkmirror::render_text(report))
+                << std::flush;
+      return lxcdn::checkmirror::report_passed(report) ? 0 : 1;
     }
     if (*index) {
       return cmd_index(index_root);

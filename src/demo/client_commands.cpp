@@ -30,4 +30,22 @@ std::vector<std::string> client_commands(const client_target& t) {
   };
 }
 
+std::vector<std::string> watch_commands(const watch_target& t) {
+  const std::string host = t.host.find(':') != std::string::npos ? "[" + t.host + "]" : t.host;
+  const std::string origin_http = "http://" + host + ":" + std::to_string(t.origin_http_port);
+  const std::string origin_https = "https://" + host + ":" + std::to_string(t.origin_https_port);
+  const std::string mirror = host + ":" + std::to_string(t.mirror_port);
+  const std::string image = shell_quote(origin_http + t.image_path);
+  return {
+      "curl -sI " + image,
+      "curl -sL -o /dev/null -w '%{http_code} %{size_download} bytes from %{url_effective}\\n' " +
+          image,
+      "curl -s " + shell_quote("http://" + mirror + "/.lxcdn/status"),
+      "curl -s " + shell_quote("http://" + mirror + "/metrics") +
+          " | grep -E '^lxcdn_mirror_(hits|misses|fill_bytes)_total'",
+      shell_quote(t.program.string()) + " check-mirror " + shell_quote(mirror) + " --origin " +
+          shell_quote(origin_https) + " --ca-file " + shell_quote(t.ca_certificate.string()),
+  };
+}
+
 }  // namespace lxcdn::demo

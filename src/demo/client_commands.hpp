@@ -28,6 +28,23 @@ struct client_target {
 // instance name). Paths are single-quoted for the shell.
 std::vector<std::string> client_commands(const client_target& target);
 
+// What the "watch a download go origin -> mirror" lines point at.
+struct watch_target {
+  std::string host = "127.0.0.1";         // where the origin and the mirror listen
+  std::uint16_t origin_http_port = 8080;  // the origin's plain listener
+  std::uint16_t origin_https_port = 8443;
+  std::uint16_t mirror_port = 8444;       // the mirror the origin redirects /images/... to
+  std::string image_path;                 // an image file, "/images/..."
+  std::filesystem::path program;          // the lxcdn binary, for the check-mirror line
+  std::filesystem::path ca_certificate;   // the test CA
+};
+
+// Shell lines that show the path of a download, in order: a HEAD to the origin's plain port
+// (answered 302 to the mirror), a GET that follows the redirect and prints where the bytes came
+// from, the mirror's /.lxcdn/status and the fill counters of its /metrics, and
+// `lxcdn check-mirror` against it. URLs and paths are single-quoted for the shell.
+std::vector<std::string> watch_commands(const watch_target& target);
+
 // `s` as one single-quoted shell word ('it'\''s').
 std::string shell_quote(const std::string& s);
 

@@ -35,6 +35,27 @@ TEST(ClientCommands, LinesInOrder) {
   EXPECT_EQ(lines[5], "lxc exec c1 -- cat /etc/hostname");
 }
 
+TEST(WatchCommands, OriginRedirectThenMirrorStatusMetricsAndCheck) {
+  auto lines = watch_commands({.host = "127.0.0.1",
+                               .origin_http_port = 8080,
+                               .origin_https_port = 8443,
+                               .mirror_port = 8444,
+                               .image_path = "/images/busybox/1.35/amd64/default/x:y/rootfs.squashfs",
+                               .program = "/opt/lxcdn dir/lxcdn",
+                               .ca_certificate = "/srv/demo/tls/ca.crt"});
+  ASSERT_EQ(lines.size(), 5u);
+  EXPECT_EQ(lines[0],
+            "curl -sI 'http://127.0.0.1:8080/images/busybox/1.35/amd64/default/x:y/rootfs.squashfs'");
+  EXPECT_TRUE(lines[1].starts_with("curl -sL -o /dev/null -w ")) << lines[1];
+  EXPECT_EQ(lines[2], "curl -s 'http://127.0.0.1:8444/.lxcdn/status'");
+  EXPECT_TRUE(lines[3].starts_with("curl -s 'http://127.0.0.1:8444/metrics' | grep ")) << lines[3];
+  EXPECT_EQ(lines[4], "'/opt/lxcdn dir/lxcdn' check-mirror '127.0.0.1:8444' --origin "
+                      "'https://127.0.0.1:8443' --ca-file '/srv/demo/tls/ca.crt'");
+  auto v6 = watch_commands({.host = "::1", .mirror_port = 9444, .image_path = "/images/f"});
+  EXPECT_EQ(v6[0], "curl -sI 'http://[::1]:8080/images/f'");
+  EXPECT_EQ(v6[2], "curl -s 'http://[::1]:9444/.lxcdn/status'");
+}
+
 TEST(ClientCommands, Ipv6HostGetsBrackets) {
   auto lines = client_commands({.host = "::1", .https_port = 9443, .ca_certificate = "/ca.crt"});
   EXPECT_EQ(lines[2], "lxc remote add lxcdn-demo https://[::1]:9443 --protocol=simplestreams");

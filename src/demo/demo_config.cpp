@@ -21,6 +21,35 @@ std::string render_origin_yaml(const demo_origin_settings& s) {
   out << YAML::Key << "tls" << YAML::Value << YAML::BeginMap;
   out << YAML::Key << "certificate" << YAML::Value << YAML::DoubleQuoted << s.certificate.string();
   out << YAML::Key << "key" << YAML::Value << YAML::DoubleQuoted << s.key.string();
+  out << YAML::EndMap;
+  if (!s.redirect_images_to.empty()) {
+    out << YAML::Key << "redirect_images_to" << YAML::Value << YAML::DoubleQuoted
+        << s.redirect_images_to;
+  }
+  out << YAML::EndMap;
+  return std::string(out.c_str()) + "\n";
+}
+
+std::string render_mirror_yaml(const demo_mirror_settings& s) {
+  YAML::Emitter out;
+  out << YAML::Comment("Written by `lxcdn demo`; run it with `lxcdn mirror --config THIS_FILE`.");
+  out << YAML::BeginMap;
+  out << YAML::Key << "upstream" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "url" << YAML::Value << YAML::DoubleQuoted << s.upstream_url;
+  out << YAML::Key << "ca_file" << YAML::Value << YAML::DoubleQuoted << s.ca_file.string();
+  out << YAML::EndMap;
+  out << YAML::Key << "cache" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "dir" << YAML::Value << YAML::DoubleQuoted << s.cache_dir.string();
+  out << YAML::Key << "max_size" << YAML::Value << "1G";
+  out << YAML::EndMap;
+  out << YAML::Key << "listen" << YAML::Value << YAML::BeginSeq;
+  out << YAML::BeginMap << YAML::Key << "address" << YAML::Value << YAML::DoubleQuoted << s.host
+      << YAML::Key << "port" << YAML::Value << s.port << YAML::Key << "tls" << YAML::Value
+      << true << YAML::EndMap;
+  out << YAML::EndSeq;
+  out << YAML::Key << "tls" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "certificate" << YAML::Value << YAML::DoubleQuoted << s.certificate.string();
+  out << YAML::Key << "key" << YAML::Value << YAML::DoubleQuoted << s.key.string();
   out << YAML::EndMap << YAML::EndMap;
   return std::string(out.c_str()) + "\n";
 }

@@ -15,11 +15,29 @@ struct demo_origin_settings {
   std::uint16_t http_port = 0;        // plain listener
   std::filesystem::path certificate;  // chain, leaf first
   std::filesystem::path key;
+  std::string redirect_images_to;     // "HOST:PORT" of the mirror /images/... goes to; "" = none
 };
 
-// The YAML text of the demo's origin config: `root`, two `listen` entries (TLS first), `tls`.
-// Paths are written as given (absolute ones keep the file valid wherever it is copied).
+// The YAML text of the demo's origin config: `root`, two `listen` entries (TLS first), `tls`,
+// and `redirect_images_to` when set. Paths are written as given (absolute ones keep the file
+// valid wherever it is copied).
 std::string render_origin_yaml(const demo_origin_settings& settings);
+
+// What a demo mirror's YAML says (format: src/mirror/mirror_config.hpp, docs/mirror.md).
+struct demo_mirror_settings {
+  std::string upstream_url;           // the demo origin's HTTPS base URL
+  std::filesystem::path ca_file;      // the demo CA, which the upstream's certificate chains to
+  std::filesystem::path cache_dir;    // absolute
+  std::string host;                   // listen address
+  std::uint16_t port = 0;             // one TLS listener; plain HTTP is served on it too, so the
+                                      // origin's redirect (one HOST:PORT, scheme kept) works
+  std::filesystem::path certificate;  // chain, leaf first
+  std::filesystem::path key;
+};
+
+// The YAML text of a demo mirror's config: `upstream` (url, ca_file), `cache` (dir, max_size 1G),
+// one TLS `listen` entry, `tls`. Paths as given.
+std::string render_mirror_yaml(const demo_mirror_settings& settings);
 
 // The certificate names of the demo's server: 127.0.0.1, ::1, localhost, and `host` if it is
 // none of those.

@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 #include <yaml-cpp/yaml.h>
 
+#include "mirror/mirror_config.hpp"
+#include "origin/origin_config.hpp"
+
 namespace lxcdn::demo {
 namespace {
 
@@ -23,6 +26,42 @@ TEST(DemoConfig, OriginYamlHasRootListenersAndTls) {
   EXPECT_FALSE(y["listen"][1]["tls"].IsDefined());
   EXPECT_EQ(y["tls"]["certificate"].as<std::string>(), "/tmp/d: x/tls/server.crt");
   EXPECT_EQ(y["tls"]["key"].as<std::string>(), "/tmp/d: x/tls/server.key");
+}
+
+TEST(DemoConfig, OriginYamlRedirectsImagesOnlyWhenAsked) {
+  demo_origin_settings s{.root = "/d/www",
+                         .host = "127.0.0.1",
+                         .https_port = 8443,
+                         .http_port = 8080,
+                         .certificate = "/d/tls/server.crt",
+                         .key = "/d/tls/server.key"};
+  EXPECT_FALSE(YAML::Load(render_origin_yaml(s))["redirect_images_to"].IsDefined());
+  s.redirect_images_to = "127.0.0.1:8444";
+  auto config = origin::parse_origin_config(render_origin_yaml(s), "origin.yaml");
+  EXPECT_EQ(config.redirect_images_to, "127.0.0.1:8444");
+  EXPECT_EQ(config.root, "/d/www");
+}
+
+TEST(DemoConfig, MirrorYamlIsAValidMirrorConfigFillingFromTheDemoOrigin) {
+  auto text = render_mirror_yaml({.upstream_url = "https://127.0.0.1:8443",
+                                  .ca_file = "/tmp/d: x/tls/ca.crt",
+                                  .cache_dir = "/tmp/d: x/cache-a",
+                                  .host = "127.0.0.1",
+                                  .port = 8444,
+                                  .certificate = "/tmp/d: x/tls/server.crt",
+                                  .key = "/tmp/d: x/tls/server.key"});
+  auto c = mirror::parse_mirror_config(text, "/tmp/d: x/mirror-a.yaml");
+  EXPECT_EQ(c.upstream.url, "https://127.0.0.1:8443");
+  EXPECT_EQ(c.upstream.port, "8443");
+  EXPECT_EQ(c.upstream.ca_file, "/tmp/d: x/tls/ca.crt");
+  EXPECT_EQ(c.cache.dir, "/tmp/d: x/cache-a");
+  EXPECT_EQ(c.cache.max_size, 1ull << 30);
+  ASSERT_EQ(c.server.listeners.size(), 1u);
+  EXPECT_EQ(c.server.listeners[0].address, "127.0.0.1");
+  EXPECT_EQ(c.server.listeners[0].port, 8444);
+  EXPECT_TRUE(c.server.listeners[0].tls);
+  EXPECT_EQ(c.server.tls.certificate, "/tmp/d: x/tls/server.crt");
+  EXPECT_EQ(c.redirect_host, "127.0.0.1:8443");  // non-image paths go back to the demo origin
 }
 
 TEST(DemoConfig, CertificateHosts) {
