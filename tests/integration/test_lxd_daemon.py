@@ -14,8 +14,10 @@ AppArmor (it disables it), no lxcfs (not needed), cgroup v1 or v2 both work; /et
 the dir pool skip a slow rootfs shift. No network device is configured (the profile has only a root
 disk), so no bridge, dnsmasq or firewall is needed.
 
-The origin serves a tree built by `lxcdn demo --prepare-only`, started on port 0; the demo is then
-asked again for its commands with that port, and those exact lines are run in bash.
+`lxcdn demo` itself runs here (ports 0: it picks free ones and prints them): an origin that
+redirects /images/... to mirror A, and two mirrors filling from it. The lines it prints are run in
+bash exactly, so every image download goes daemon -> origin (302) -> mirror A -> origin (the
+mirror's fill over TLS 1.3); the tests check the mirror's counters and cache for it.
 """
 import hashlib
 import json
@@ -29,7 +31,8 @@ from pathlib import Path
 
 import pytest
 
-from lxcdn_testlib import Origin, demo_prepare, lxc
+from demo_process import DemoProcess
+from lxcdn_testlib import demo_prepare, lxc
 
 REMOTE = "lxcdn-demo"  # the remote name `lxcdn demo` prints
 PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -177,13 +180,6 @@ def run_bash(script, env, timeout=300):
     return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
 
 
-def printed_commands(stdout):
-    """The command lines `lxcdn demo` printed: the indented lines after the "in another shell"."""
-    lines = stdout.splitlines()
-    start = next(i for i, line in enumerate(lines) if "in another shell" in line)
-    return [line.strip() for line in lines[start + 1:] if line.startswith("  ")]
-
-
 def sha256_file(path):
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
@@ -203,16 +199,14 @@ def daemon():
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
-    """A demo tree served by `lxcdn origin` on port 0, and the commands `lxcdn demo` prints for
-    that port (a second prepare run, which rebuilds byte-identical images)."""
-    d = tmp_path_factory.mktemp("demo")
-    tree = demo_prepare(d)
-    with Origin(tmp_path_factory.mktemp("origin"), tree.config.read_text()) as origin:
-        again = demo_prepare(d, https_port=origin.https_port, http_port=origin.http_port)
-        assert [i.fingerprint for i in again.images] == [i.fingerprint for i in tree.images], \
+    """`lxcdn demo` running (DemoProcess: tree, commands, ports, the mirrors' metrics). A second
+    demo tree, prepared elsewhere, must have the same fingerprints: the build is reproducible, so
+    a daemon that cached images from an earlier run stays consistent."""
+    with DemoProcess(tmp_path_factory.mktemp("demo") / "run") as demo:
+        again = demo_prepare(tmp_path_factory.mktemp("again"))
+        assert [i.fingerprint for i in again.images] == [i.fingerprint for i in demo.tree.images], \
             "a second lxcdn demo run changed the images"
-        again.origin, again.commands = origin, printed_commands(again.stdout)
-        yield again
+        yield demo
 
 
 @pytest.fixture(scope="module")
@@ -226,7 +220,7 @@ def remote(daemon, served):
 
 
 def image_by(served, arch, variant):
-    (image,) = [i for i in served.images if i.arch == arch and i.variant == variant]
+    (image,) = [i for i in served.tree.images if i.arch == arch and i.variant == variant]
     return image
 
 
@@ -238,6 +232,24 @@ def assert_daemon_stored(daemon, image):
     assert sha256_file(meta) == image.meta_sha256
     assert sha256_file(root) == image.root_sha256
     assert hashlib.sha256(meta.read_bytes() + root.read_bytes()).hexdigest() == image.fingerprint
+
+
+def mirror_cache_file(served, path):
+    """Where mirror A keeps the entry for `path`: cache-a/objects/<h[:2]>/<h>, h = sha256(path)
+    (docs/mirror.md, "On disk")."""
+    h = hashlib.sha256(path.encode()).hexdigest()
+    return served.dir / "cache-a" / "objects" / h[:2] / h
+
+
+def assert_went_through_mirror_a(served, image, fill_bytes_before):
+    """Mirror A filled the image's two files from the origin (their bytes counted once) and holds
+    them in its cache."""
+    after = served.metrics(served.mirror_a_port)["lxcdn_mirror_fill_bytes_total"]
+    assert after - fill_bytes_before == image.size
+    for f in (image.meta, image.root):
+        entry = mirror_cache_file(served, "/" + str(f.relative_to(served.tree.www)))
+        assert entry.is_file(), f"{f.name} is not in mirror A's cache"
+        assert entry.read_bytes()[4096:] == f.read_bytes()
 
 
 def forget_local_image(daemon, image):
@@ -252,6 +264,7 @@ def test_pasted_commands_launch_a_container(daemon, served):
         ["lxc", "remote"], ["lxc", "image"], ["lxc", "launch"], ["lxc", "exec"]]
     image = image_by(served, "amd64", "default")
     forget_local_image(daemon, image)
+    fill_bytes = served.metrics(served.mirror_a_port)["lxcdn_mirror_fill_bytes_total"]
 
     script = "\n".join(served.commands)
     p = run_bash(script, daemon.env(LXD_CONF=str(daemon.conf)))
@@ -264,18 +277,19 @@ def test_pasted_commands_launch_a_container(daemon, served):
     info = daemon.lxc("config", "show", "c1").stdout
     assert f"volatile.base_image: {image.fingerprint}" in info
     assert_daemon_stored(daemon, image)
+    assert_went_through_mirror_a(served, image, fill_bytes)
 
 
 def test_image_copy_stores_every_image(daemon, served, remote):
     """`lxc image copy REMOTE:ALIAS local:` for every demo image, arm64 included (LXD stores a
     foreign-architecture image; it only cannot run it)."""
-    for image in served.images:
+    for image in served.tree.images:
         forget_local_image(daemon, image)
         daemon.lxc("image", "copy", f"{remote}:{image.alias}", "local:")
         assert_daemon_stored(daemon, image)
     local = json.loads(daemon.lxc("image", "list", "local:", "--format", "json").stdout)
     arch = {i["fingerprint"]: i["architecture"] for i in local}
-    for image in served.images:
+    for image in served.tree.images:
         assert arch[image.fingerprint] == {"amd64": "x86_64", "arm64": "aarch64"}[image.arch]
 
 
@@ -298,18 +312,18 @@ def test_daemon_without_pin_refuses_the_demo_ca(daemon, served):
     certificate even though the CLI itself trusts it; with the pin the same copy works. The remote
     uses https://localhost:PORT so the daemon's index cache (keyed by URL) is cold."""
     image = image_by(served, "amd64", "tiny")
-    url = f"https://localhost:{served.origin.https_port}"
+    url = f"https://localhost:{served.origin_https_port}"
     daemon.lxc("remote", "remove", "nopin", check=False)
     daemon.lxc("remote", "add", "nopin", url, "--protocol=simplestreams")
     forget_local_image(daemon, image)
 
     refused = daemon.lxc("image", "copy", "nopin:busybox/1.35/tiny", "local:", check=False,
-                         ssl_cert_file=served.ca)
+                         ssl_cert_file=served.tree.ca)
     assert refused.returncode != 0
     assert "x509: certificate signed by unknown authority" in refused.stderr
     assert not (daemon.dir / "images" / image.fingerprint).exists()
 
-    shutil.copy(served.ca, daemon.conf / "servercerts" / "nopin.crt")
+    shutil.copy(served.tree.ca, daemon.conf / "servercerts" / "nopin.crt")
     daemon.lxc("image", "copy", "nopin:busybox/1.35/tiny", "local:")
     assert_daemon_stored(daemon, image)
 
