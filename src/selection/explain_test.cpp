@@ -23,7 +23,8 @@ TEST(Explain, RendersTheWholeDecision) {
       {"DE", "EU", geoip::geo_point{50, 8.3}, geoip::location_source::override, "127.0.0.2/32", ""},
       "https",
       {},
-      0.25};
+      0.25,
+      true};
   selection_settings settings;
   auto s = select_mirror(req, mirrors, status, settings);
   EXPECT_EQ(
@@ -48,7 +49,7 @@ TEST(Explain, ServedLocallyWithUnknownClient) {
   mirrors[0].name = "eu-fra";
   mirrors[0].https_url = "https://fra.mirror.example";
   std::vector<mirror_status> status(1);
-  selection_request req{{}, "https", {}, 0.5};
+  selection_request req{{}, "https", {}, 0.5, true};
   selection_settings settings;
   settings.max_distance_km = 5000;
   auto s = select_mirror(req, mirrors, status, settings);

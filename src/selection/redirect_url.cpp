@@ -16,8 +16,15 @@ std::string lower(std::string_view s) {
   return out;
 }
 
+bool equal_nocase(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
 bool starts_with_nocase(std::string_view s, std::string_view prefix) {
-  return s.size() >= prefix.size() && lower(s.substr(0, prefix.size())) == prefix;
+  return s.size() >= prefix.size() && equal_nocase(s.substr(0, prefix.size()), prefix);
 }
 
 // Splits "host:port" / "[v6]:port" / "host" at the port's colon; port is "" when absent.
@@ -29,6 +36,13 @@ std::pair<std::string_view, std::string_view> split_port(std::string_view author
     return {authority, {}};
   }
   return {authority.substr(0, colon), authority.substr(colon + 1)};
+}
+
+// The port as it matters: "" for none and for the scheme's default.
+std::string_view effective_port(std::string_view port, std::string_view scheme) {
+  return (scheme == "http" && port == "80") || (scheme == "https" && port == "443")
+             ? std::string_view()
+             : port;
 }
 
 bool valid_host(std::string_view host) {
@@ -62,10 +76,7 @@ std::string_view path_and_query(std::string_view raw) {
 std::string normalize_authority(std::string_view authority, std::string_view scheme) {
   auto a = lower(authority);
   auto [host, port] = split_port(a);
-  if ((scheme == "http" && port == "80") || (scheme == "https" && port == "443")) {
-    return std::string(host);
-  }
-  return a;
+  return effective_port(port, scheme).empty() ? std::string(host) : a;
 }
 
 std::optional<base_url> parse_base_url(std::string_view text, std::string_view scheme) {
@@ -91,18 +102,40 @@ std::optional<base_url> parse_base_url(std::string_view text, std::string_view s
   return base_url{std::string(scheme), normalize_authority(authority, scheme), std::move(path)};
 }
 
-bool points_at_self(const std::string& mirror_base, std::string_view scheme,
-                    std::span<const std::string> self) {
-  auto base = parse_base_url(mirror_base, scheme);
-  if (!base) {
+self_matcher::self_matcher(std::span<const std::string> self, std::string_view scheme)
+    : scheme_(scheme) {
+  entries_.reserve(self.size());
+  for (const auto& s : self) {
+    auto [host, port] = split_port(s);
+    entries_.push_back({host, port});
+  }
+}
+
+bool self_matcher::matches(std::string_view mirror_base) const {
+  const auto after_scheme = mirror_base.find("://");
+  if (after_scheme == std::string_view::npos) {
     return false;
   }
-  const auto host = split_port(base->authority).first;
-  return std::any_of(self.begin(), self.end(), [&](const std::string& s) {
-    // An entry with a port names one listener; without, the host on any port.
-    return split_port(s).second.empty() ? lower(s) == host
-                                        : normalize_authority(s, scheme) == base->authority;
+  auto authority = mirror_base.substr(after_scheme + 3);
+  authority = authority.substr(0, authority.find('/'));
+  return std::any_of(entries_.begin(), entries_.end(), [&](const entry& e) {
+    // The host, then nothing or ":port" (a prefix test: no split on the hot path).
+    if (authority.size() < e.host.size() ||
+        !equal_nocase(authority.substr(0, e.host.size()), e.host)) {
+      return false;
+    }
+    const auto rest = authority.substr(e.host.size());
+    if (!rest.empty() && rest.front() != ':') {
+      return false;
+    }
+    return e.port.empty() || effective_port(e.port, scheme_) ==
+                                 effective_port(rest.empty() ? rest : rest.substr(1), scheme_);
   });
+}
+
+bool points_at_self(const std::string& mirror_base, std::string_view scheme,
+                    std::span<const std::string> self) {
+  return self_matcher(self, scheme).matches(mirror_base);
 }
 
 bool is_redirectable_target(std::string_view raw_target) {

@@ -4,6 +4,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "selection/mirror.hpp"
 
@@ -27,9 +28,26 @@ std::optional<base_url> parse_base_url(std::string_view text, std::string_view s
 // for https is "images.example.org"). Pure.
 std::string normalize_authority(std::string_view authority, std::string_view scheme);
 
-// True when `mirror_base` points at this origin: its authority equals one of `self` (normalised;
-// an entry without a port matches that host on any port). `self` holds the request's Host and
-// the configured `selection.origin_names`.
+// Recognises base URLs that point at this origin: their authority equals one of `self` (host
+// compared without regard to case, default ports ignored; an entry without a port matches that
+// host on any port). `self` holds the request's Host and `selection.origin_names`. Splits the
+// entries once, so a decision over many mirrors compares without allocating. Holds views into
+// `self`, which must outlive it.
+class self_matcher {
+ public:
+  self_matcher(std::span<const std::string> self, std::string_view scheme);
+  bool matches(std::string_view mirror_base) const;
+
+ private:
+  struct entry {
+    std::string_view host;
+    std::string_view port;  // "" = any port
+  };
+  std::vector<entry> entries_;
+  std::string_view scheme_;
+};
+
+// self_matcher(self, scheme).matches(mirror_base), for a single check.
 bool points_at_self(const std::string& mirror_base, std::string_view scheme,
                     std::span<const std::string> self);
 

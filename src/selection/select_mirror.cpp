@@ -17,16 +17,14 @@ double unit(double v) {
 }
 
 // Steps 1 and 2 for one mirror: its trace line with its rule, or the reason it is out.
-candidate assess(const selection_request& req, const mirror& m, const mirror_status& st) {
+candidate assess(const selection_request& req, const self_matcher& self, const mirror& m,
+                 const mirror_status& st) {
   candidate c;
   c.name = m.name;
   c.weight = m.weight;
   c.headroom = unit(st.headroom);
   c.slow_start = unit(st.slow_start);
   c.share = m.weight * c.headroom * c.slow_start;
-  if (req.client.point) {
-    c.distance_km = geoip::great_circle_km(*req.client.point, m.location);
-  }
   const auto& client = req.client;
   if (listed(m.countries, client.country)) {
     c.rule = "country";
@@ -43,7 +41,7 @@ candidate assess(const selection_request& req, const mirror& m, const mirror_sta
     c.excluded = exclusion::down;
   } else if (m.base_url(req.scheme).empty()) {
     c.excluded = exclusion::no_url_for_scheme;
-  } else if (points_at_self(m.base_url(req.scheme), req.scheme, req.self)) {
+  } else if (self.matches(m.base_url(req.scheme))) {
     c.excluded = exclusion::points_at_self;
   } else if (listed(m.exclude_countries, client.country)) {
     c.excluded = exclusion::excluded_country;
@@ -60,11 +58,26 @@ candidate assess(const selection_request& req, const mirror& m, const mirror_sta
 selection select_mirror(const selection_request& request, std::span<const mirror> mirrors,
                         std::span<const mirror_status> status, const selection_settings& settings) {
   selection out;
+  const self_matcher self(request.self, request.scheme);
+  out.candidates.reserve(mirrors.size());
   for (std::size_t i = 0; i < mirrors.size(); ++i) {
     out.candidates.push_back(
-        assess(request, mirrors[i], i < status.size() ? status[i] : mirror_status{}));
+        assess(request, self, mirrors[i], i < status.size() ? status[i] : mirror_status{}));
   }
   auto in_play = [&](const candidate& c) { return c.excluded == exclusion::none; };
+  // Distances: for every mirror when explaining, else only for those still in play after the
+  // rules (a great-circle distance is most of the cost of a decision).
+  auto measure = [&](bool all) {
+    for (std::size_t i = 0; request.client.point && i < mirrors.size(); ++i) {
+      if (all || in_play(out.candidates[i])) {
+        out.candidates[i].distance_km =
+            geoip::great_circle_km(*request.client.point, mirrors[i].location);
+      }
+    }
+  };
+  if (request.explain) {
+    measure(true);
+  }
   if (mirrors.empty()) {
     out.reason = decision::no_mirrors;
     return out;
@@ -87,6 +100,9 @@ selection select_mirror(const selection_request& request, std::span<const mirror
     if (in_play(c) && c.rule != rule) {
       c.excluded = exclusion::other_rule;
     }
+  }
+  if (!request.explain) {
+    measure(false);
   }
   const bool by_distance = std::string_view(rule) == "distance";
   out.reason = by_distance                           ? decision::nearest

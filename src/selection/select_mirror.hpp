@@ -30,6 +30,9 @@ struct selection_request {
   std::string scheme = "https";   // of the request: "http" or "https"; the redirect keeps it
   std::vector<std::string> self;  // request Host + settings.origin_names (redirect_url.hpp)
   double random = 0;              // uniform in [0,1): the weighted choice (injected for tests)
+  // Fill in the distance of every mirror for the trace (X-LXC-Explain); otherwise only the
+  // mirrors the decision needs get one. The choice is the same either way.
+  bool explain = false;
 };
 
 // Why a mirror is not a candidate. Checked in this order; the first that applies is reported.
@@ -63,11 +66,14 @@ enum class decision {
 std::string_view to_string(decision d);
 bool is_redirect(decision d);
 
-// One line of the explain trace: a mirror and what the decision made of it.
+// One line of the explain trace: a mirror and what the decision made of it. `name` points into
+// the mirror list passed to select_mirror(), which must outlive the trace.
 struct candidate {
-  std::string name;
-  std::string rule;  // "country", "continent", "distance" or "" (what it could be chosen by)
-  std::optional<double> distance_km;  // absent when the client's location is unknown
+  std::string_view name;
+  std::string_view rule;  // "country", "continent", "distance" or "" (what it could be chosen by)
+  // Absent when the client's location is unknown, and (unless request.explain) for mirrors
+  // excluded before distances mattered.
+  std::optional<double> distance_km;
   unsigned weight = 0;
   double headroom = 0;
   double slow_start = 0;

@@ -91,6 +91,15 @@ TEST_P(Selection, Decides) {
   }
   selection_request req{c.client, c.scheme, {"images.example.org"}, c.random};
   auto s = select_mirror(req, mirrors, status, settings);
+  // Explaining fills in more distances but never changes the decision.
+  req.explain = true;
+  auto explained = select_mirror(req, mirrors, status, settings);
+  EXPECT_EQ(explained.chosen, s.chosen);
+  EXPECT_EQ(explained.reason, s.reason);
+  for (std::size_t i = 0; i < s.candidates.size(); ++i) {
+    EXPECT_EQ(explained.candidates[i].excluded, s.candidates[i].excluded);
+    EXPECT_EQ(explained.candidates[i].distance_km.has_value(), c.client.point.has_value());
+  }
   EXPECT_EQ(to_string(s.reason), to_string(c.reason));
   if (c.expect) {
     ASSERT_TRUE(s.chosen);
@@ -336,14 +345,19 @@ TEST(SelectionWeights, OutOfRangeInputsAreClamped) {
 TEST(SelectionTrace, DistancesAndNearest) {
   auto w = world();
   std::vector<mirror_status> st(w.size());
-  auto s = select_mirror({paris, "https", {}, 0}, w, st, {});
+  auto s = select_mirror({paris, "https", {}, 0, true}, w, st, {});
   ASSERT_TRUE(s.candidates[0].distance_km);
+  EXPECT_NEAR(*s.candidates[3].distance_km, 9700, 100);  // jp-tyo, not a candidate
   EXPECT_NEAR(*s.candidates[0].distance_km, 480, 10);
   EXPECT_NEAR(*s.candidates[1].distance_km, 430, 10);
   EXPECT_NEAR(*s.nearest_km, 430, 10);
   EXPECT_EQ(s.candidates[0].rule, "distance");
   EXPECT_EQ(s.candidates[3].rule, "");
-  auto u = select_mirror({unknown, "https", {}, 0}, w, st, {});
+  // Without explain, only the mirrors the decision weighed get a distance.
+  auto quick = select_mirror({paris, "https", {}, 0}, w, st, {});
+  EXPECT_TRUE(quick.candidates[0].distance_km);
+  EXPECT_FALSE(quick.candidates[3].distance_km);
+  auto u = select_mirror({unknown, "https", {}, 0, true}, w, st, {});
   EXPECT_FALSE(u.candidates[0].distance_km);
   EXPECT_FALSE(u.nearest_km);
 }
