@@ -5,9 +5,9 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_future.hpp>
 
-#include <stdexcept>
 
 #include "checkmirror/probe.hpp"
+#include "core/config_error.hpp"
 #include "mirror/image_index.hpp"
 
 namespace lxcdn::checkmirror {
@@ -122,7 +122,7 @@ report run_check_mirror(const check_options& options) {
     mirror = mirror_endpoints_for(*mirror_url, options.http_port, options.https_port, error);
   }
   if (!mirror) {
-    throw std::runtime_error("mirror '" + options.mirror + "' " + error);
+    throw config_error("mirror '" + options.mirror + "' " + error);
   }
   auto origin_url = parse_site_url(options.origin, error);
   std::optional<endpoint> origin;
@@ -130,7 +130,7 @@ report run_check_mirror(const check_options& options) {
     origin = origin_endpoint_for(*origin_url, error);
   }
   if (!origin) {
-    throw std::runtime_error("--origin '" + options.origin + "' " + error);
+    throw config_error("--origin '" + options.origin + "' " + error);
   }
   tls_contexts tls(options.ca_file);
   asio::io_context ioc;

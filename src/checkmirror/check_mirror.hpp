@@ -24,7 +24,7 @@ struct check_options {
 // Runs every check in order (origin index; reachability, certificate and redirects over HTTP and
 // HTTPS; a likely-uncached small file's time to headers; the smallest listed file over HTTP and
 // HTTPS against its size and sha256; /.lxcdn/status) and returns the report. Network outcomes
-// are findings, never exceptions. Throws std::runtime_error for unusable options (a malformed
+// are findings, never exceptions. Throws config_error for unusable options (a malformed
 // URL, an unreadable CA file) with a message naming the option.
 report run_check_mirror(const check_options& options);
 

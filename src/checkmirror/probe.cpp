@@ -18,9 +18,9 @@
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 
-#include <stdexcept>
 #include <vector>
 
+#include "core/config_error.hpp"
 #include "core/sha256.hpp"
 
 #ifndef LXCDN_VERSION
@@ -45,7 +45,7 @@ void trust(ssl::context& ctx, const std::filesystem::path& ca_file) {
     boost::system::error_code ec;
     ctx.load_verify_file(ca_file.string(), ec);
     if (ec) {
-      throw std::runtime_error("--ca-file: cannot load " + ca_file.string() + ": " + ec.message());
+      throw config_error("--ca-file: cannot load " + ca_file.string() + ": " + ec.message());
     }
   }
 }

@@ -62,7 +62,7 @@ struct probe_result {
 // certificate error. `observing` (for the mirror) accepts TLS 1.2 and 1.3 and completes the
 // handshake whatever the certificate, recording the verification result for the report, so one
 // bad certificate does not hide every other finding (image bytes are checked by sha256 anyway).
-// Throws std::runtime_error if `ca_file` cannot be loaded.
+// Throws config_error if `ca_file` cannot be loaded.
 struct tls_contexts {
   explicit tls_contexts(const std::filesystem::path& ca_file);
   boost::asio::ssl::context strict;
