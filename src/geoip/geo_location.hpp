@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "geoip/geo_point.hpp"
+#include "geoip/ip_network.hpp"
 
 namespace lxcdn::geoip {
 
@@ -24,8 +25,8 @@ struct geo_location {
   std::string continent;           // AF AN AS EU NA OC SA; empty when unknown
   std::optional<geo_point> point;  // absent when neither the data nor the country table has one
   location_source source = location_source::none;
-  std::string network;  // the matching override or database network, e.g. "81.2.69.0/24"
-  std::string error;    // set when the database could not answer (corrupt data section)
+  std::optional<ip_network> network;  // the override or database network that matched
+  std::string error;  // set when the database could not answer (corrupt data section)
 };
 
 }  // namespace lxcdn::geoip

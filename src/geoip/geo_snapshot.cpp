@@ -38,7 +38,7 @@ geo_location geo_snapshot::lookup(const ip_address& address) const {
       loc.continent = o.continent;
       loc.point = o.point;
       loc.source = location_source::override;
-      loc.network = to_string(o.network);
+      loc.network = o.network;
       return loc;
     }
   }
@@ -54,7 +54,7 @@ geo_location geo_snapshot::lookup(const ip_address& address) const {
   loc.continent = std::move(r.continent);
   loc.point = r.point;
   loc.source = location_source::database;
-  loc.network = r.network ? to_string(*r.network) : "";
+  loc.network = r.network;
   if (const auto* c = find_country(loc.country)) {
     if (loc.continent.empty()) {
       loc.continent = c->continent;

@@ -31,7 +31,7 @@ std::string render_lookup_text(const ip_address& address, const geo_location& lo
                                const geo_snapshot& snapshot) {
   std::string out;
   out += fmt::format("address:   {}\n", to_string(address));
-  out += fmt::format("network:   {}\n", or_unknown(loc.network));
+  out += fmt::format("network:   {}\n", loc.network ? to_string(*loc.network) : "unknown");
   out += fmt::format("country:   {}\n", or_unknown(loc.country));
   out += fmt::format("continent: {}\n", or_unknown(loc.continent));
   out += loc.point
@@ -53,7 +53,7 @@ std::string render_lookup_json(const ip_address& address, const geo_location& lo
   std::string out = "{\"address\":";
   append_json_string(out, to_string(address));
   out += ",\"network\":";
-  append_json_string_or_null(out, loc.network);
+  append_json_string_or_null(out, loc.network ? to_string(*loc.network) : "");
   out += ",\"country\":";
   append_json_string_or_null(out, loc.country);
   out += ",\"continent\":";

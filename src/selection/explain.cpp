@@ -59,7 +59,7 @@ std::string explain_json(const selection& result, const selection_request& reque
   key(out, "source");
   append_json_string(out, geoip::to_string(c.source));
   key(out, "network");
-  append_json_string_or_null(out, c.network);
+  append_json_string_or_null(out, c.network ? geoip::to_string(*c.network) : "");
   out += '}';
 
   key(out, "scheme");

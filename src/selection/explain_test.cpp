@@ -19,12 +19,12 @@ TEST(Explain, RendersTheWholeDecision) {
   mirrors[2].location = {35.68, 139.69};
   mirrors[2].countries = {"JP"};
   std::vector<mirror_status> status{{true, 1, 0.5}, {false, 1, 1}, {true, 1, 1}};
-  selection_request req{
-      {"DE", "EU", geoip::geo_point{50, 8.3}, geoip::location_source::override, "127.0.0.2/32", ""},
-      "https",
-      {},
-      0.25,
-      true};
+  selection_request req{{"DE", "EU", geoip::geo_point{50, 8.3}, geoip::location_source::override,
+                         geoip::parse_ip_network("127.0.0.2/32"), ""},
+                        "https",
+                        {},
+                        0.25,
+                        true};
   selection_settings settings;
   auto s = select_mirror(req, mirrors, status, settings);
   EXPECT_EQ(

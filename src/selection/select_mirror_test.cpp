@@ -39,7 +39,7 @@ std::vector<mirror> world() {
 }
 
 geo_location at(const char* country, const char* continent, std::optional<geo_point> p) {
-  return {country, continent, p, location_source::database, "", ""};
+  return {country, continent, p, location_source::database, std::nullopt, ""};
 }
 const geo_location frankfurt = at("DE", "EU", geo_point{50.0, 8.3});
 const geo_location paris = at("FR", "EU", geo_point{48.86, 2.35});
