@@ -27,7 +27,7 @@ inline const std::filesystem::path& test_mmdb_dir() {
       ADD_FAILURE() << "mkdtemp failed";
       return std::filesystem::path();
     }
-    std::string cmd = std::string("perl ") + LXCDN_WRITE_TEST_MMDB + " " + tmpl + " >/dev/null";
+    std::string cmd = std::string("perl '") + LXCDN_WRITE_TEST_MMDB + "' '" + tmpl + "' >/dev/null";
     if (std::system(cmd.c_str()) != 0) {
       ADD_FAILURE() << "could not write the test databases: " << cmd
                     << " (needs libmaxmind-db-writer-perl)";
