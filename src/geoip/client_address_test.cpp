@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
 #include <vector>
 
 namespace lxcdn::geoip {
@@ -42,6 +43,26 @@ TEST(ClientAddress, PortsAndGarbage) {
   EXPECT_EQ(client("10.0.0.1", {"81.2.69.5, unknown"}, {"10.0.0.0/8"}), "10.0.0.1");
   EXPECT_EQ(client("10.0.0.1", {"81.2.69.5, 10.0.0.2, "}, {"10.0.0.0/8"}), "10.0.0.1");
   EXPECT_EQ(client("10.0.0.1", {"81.2.69.5, _hidden, 10.0.0.2"}, {"10.0.0.0/8"}), "10.0.0.2");
+}
+
+// Arbitrary header bytes never crash the walk, and the answer is the peer or one of the listed
+// addresses. Deterministic pseudo-random inputs; run under ASan/UBSan.
+TEST(ClientAddress, ArbitraryHeaders) {
+  std::mt19937 rng(7);
+  const std::string alphabet = "0123456789abcdef.:,[] \t";
+  const std::vector<ip_network> trusted{*parse_ip_network("10.0.0.0/8"), *parse_ip_network("::/0")};
+  const auto peer = *parse_ip_address("10.0.0.1");
+  for (int i = 0; i < 20000; ++i) {
+    std::string h;
+    const auto n = rng() % 40;
+    for (unsigned k = 0; k < n; ++k) {
+      h += alphabet[rng() % alphabet.size()];
+    }
+    std::vector<std::string_view> values{h};
+    auto a = client_address(peer, values, trusted);
+    ASSERT_TRUE(a == peer || h.find(to_string(a).substr(0, 1)) != std::string::npos) << h;
+    (void)parse_ip_network(h);
+  }
 }
 
 }  // namespace

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
+
 namespace lxcdn::selection {
 namespace {
 
@@ -79,6 +81,30 @@ TEST(BaseUrl, ParsesAndNormalises) {
   }
   EXPECT_EQ(normalize_authority("Images.Example.org:80", "http"), "images.example.org");
   EXPECT_EQ(normalize_authority("images.example.org:80", "https"), "images.example.org:80");
+}
+
+// Untrusted bytes in, never a crash, and a redirect only ever lands below the mirror's base with
+// the target's own bytes after it. Deterministic pseudo-random inputs; run under ASan/UBSan.
+TEST(RedirectUrl, ArbitraryTargetsAndBaseUrls) {
+  std::mt19937 rng(4);
+  const std::string alphabet = "/images.:%2eEfF?#@[]\\ \t\x01\x7f\xc3" "abc09";
+  for (int i = 0; i < 20000; ++i) {
+    std::string t = i % 3 ? "/images/" : "";
+    const auto n = rng() % 24;
+    for (unsigned k = 0; k < n; ++k) {
+      t += alphabet[rng() % alphabet.size()];
+    }
+    auto r = build_redirect("https", t, fra(), self);
+    if (r.refusal == redirect_refusal::none) {
+      const std::string base = "https://fra.mirror.example:8443/lxc";
+      ASSERT_EQ(r.location.substr(0, base.size()), base) << t;
+      ASSERT_TRUE(t.ends_with(r.location.substr(base.size()))) << t;
+      ASSERT_TRUE(is_redirectable_target(t));
+    }
+    (void)parse_base_url(t, "http");
+    (void)normalize_authority(t, "https");
+    (void)points_at_self("https://" + t, "https", std::vector<std::string>{t});
+  }
 }
 
 }  // namespace
