@@ -18,7 +18,10 @@ namespace {
 
 void write_file_atomically(const std::filesystem::path& path, std::string_view contents) {
   auto dir = path.parent_path().empty() ? std::filesystem::path(".") : path.parent_path();
-  auto tmp = dir / ("." + path.filename().string() + ".tmp." + std::to_string(::getpid()));
+  // Built by appends: GCC 12 reports a false -Wrestrict on chained operator+ at -O2.
+  std::string tmp_name = ".";
+  tmp_name.append(path.filename().string()).append(".tmp.").append(std::to_string(::getpid()));
+  auto tmp = dir / tmp_name;
   {
     unique_fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
     if (!fd) {

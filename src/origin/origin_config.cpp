@@ -5,6 +5,7 @@
 #include "core/config_error.hpp"
 #include "core/yaml_reader.hpp"
 #include "net/listen_config.hpp"
+#include "selection/selection_config.hpp"
 
 namespace lxcdn::origin {
 
@@ -28,6 +29,30 @@ origin_config parse_origin_config(const std::string& yaml_text,
 
   top.get("access_log", c.access_log);
   top.get("redirect_images_to", c.redirect_images_to);
+  auto g = top.child("geoip");
+  c.geoip = geoip::parse_geoip_config(g, source);
+  c.mirrors = selection::parse_mirror_list(top);
+  auto sel = top.child("selection");
+  c.selection = selection::parse_selection_settings(sel);
+  auto h = top.child("health");
+  h.get_duration("interval", c.health.interval);
+  h.get_duration("timeout", c.health.timeout);
+  h.get("ca_file", c.health.ca_file);
+  c.health.ca_file = resolve_config_path(source, c.health.ca_file);
+  h.get("window", c.health.policy.window);
+  h.get("fail_after", c.health.policy.fail_after);
+  h.get("recover_after", c.health.policy.recover_after);
+  std::chrono::milliseconds slow_start = c.health.policy.slow_start;
+  h.get_duration("slow_start", slow_start);
+  c.health.policy.slow_start = std::chrono::duration_cast<std::chrono::seconds>(slow_start);
+  if (c.health.policy.window == 0 || c.health.policy.fail_after == 0 ||
+      c.health.policy.fail_after > c.health.policy.window) {
+    h.fail("fail_after", "must be between 1 and health.window");
+  }
+  if (c.health.policy.recover_after == 0) {
+    h.fail("recover_after", "must be at least 1");
+  }
+  h.finish();
   if (c.redirect_images_to.find("://") != std::string::npos ||
       c.redirect_images_to.ends_with("/")) {
     top.fail("redirect_images_to",

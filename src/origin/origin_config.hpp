@@ -6,7 +6,11 @@
 #include <string>
 #include <vector>
 
+#include "geoip/geoip_config.hpp"
+#include "health/prober.hpp"
 #include "net/server_config.hpp"
+#include "selection/mirror.hpp"
+#include "selection/select_mirror.hpp"
 
 namespace lxcdn::origin {
 
@@ -33,6 +37,12 @@ struct origin_config {
   // one mirror; GET/HEAD of /images/... answer 302 to the same scheme and request-target there,
   // except requests carrying `X-LXC-No-GeoIP: on` (the mirror's own fills). Empty = serve all.
   std::string redirect_images_to;
+
+  // GeoIP redirection (docs/geoip.md): `/images/...` requests go to the best healthy mirror.
+  geoip::geoip_settings geoip;          // `geoip:`; default: no database, no overrides
+  std::vector<selection::mirror> mirrors;  // `mirrors:`; empty = every file served here
+  selection::selection_settings selection;  // `selection:`
+  health::probe_settings health;        // `health:`
 };
 
 // Reads and validates an origin config file. Throws config_error (core/config_error.hpp) whose
