@@ -1,0 +1,146 @@
+"""GeoIP redirection end to end: a real `lxcdn origin` with two real `lxcdn mirror`s, clients
+bound to different 127.0.0.x source addresses placed in different countries by `overrides`."""
+import http.client
+import json
+import signal
+import socket
+
+import pytest
+
+from lxcdn_testlib import (Mirror, indexed_tree, make_ca_and_cert, origin_yaml, Origin,
+                           wait_until)
+
+BUILD = "images/busybox/1.35/amd64/default/20240101_05:24"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def get(port, path, source, headers=None, method="GET"):
+    """One request to 127.0.0.1:port from `source`; returns (status, headers, body)."""
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=10, source_address=(source, 0))
+    try:
+        c.request(method, path, headers=headers or {})
+        r = c.getresponse()
+        return r.status, {k.lower(): v for k, v in r.getheaders()}, r.read()
+    finally:
+        c.close()
+
+
+def mirror_config(cache, port, origin_https, ca):
+    return (f"upstream:\n  url: {origin_https}\n  ca_file: {ca}\n  index_refresh: 1s\n"
+            f"cache:\n  dir: {cache}\nlisten:\n  - address: 127.0.0.1\n    port: {port}\n")
+
+
+@pytest.fixture
+def world(tmp_path):
+    root = tmp_path / "www"
+    files = indexed_tree(root, [(BUILD, 3000, 50000)])
+    ca, chain, key = make_ca_and_cert(tmp_path / "tls")
+    port_eu, port_asia = free_port(), free_port()
+    extra = f"""geoip:
+  overrides:
+    - network: 127.0.0.2
+      country: DE
+    - network: 127.0.0.3
+      country: JP
+mirrors:
+  - name: eu
+    http: http://127.0.0.1:{port_eu}
+    country: DE
+  - name: asia
+    http: http://127.0.0.1:{port_asia}
+    country: JP
+health:
+  interval: 200ms
+  timeout: 2s
+  window: 3
+  fail_after: 2
+  recover_after: 2
+  slow_start: 0s
+"""
+    origin = Origin(tmp_path / "origin", origin_yaml(root, chain, key, extra=extra)).start()
+    mirrors = {}
+    try:
+        for name, port in (("eu", port_eu), ("asia", port_asia)):
+            mirrors[name] = Mirror(tmp_path / name,
+                                   mirror_config(tmp_path / name / "cache", port, origin.https, ca)
+                                   ).start()
+        yield {"origin": origin, "files": files, "ports": {"eu": port_eu, "asia": port_asia},
+               "mirrors": mirrors, "tmp": tmp_path, "ca": ca}
+    finally:
+        for m in mirrors.values():
+            m.stop()
+        origin.stop()
+
+
+def location_for(world, source, path=f"/{BUILD}/rootfs.squashfs"):
+    status, headers, _ = get(world["origin"].http_port, path, source)
+    return status, headers.get("location", "")
+
+
+def wait_redirected(world, source, mirror, timeout=20):
+    want = f"http://127.0.0.1:{world['ports'][mirror]}/"
+    return wait_until(lambda: location_for(world, source)[1].startswith(want), timeout,
+                      what=f"{source} redirected to mirror {mirror}")
+
+
+def test_each_region_goes_to_its_mirror_and_the_bytes_are_right(world):
+    wait_redirected(world, "127.0.0.2", "eu")
+    wait_redirected(world, "127.0.0.3", "asia")
+    path = f"/{BUILD}/rootfs.squashfs"
+    for source, mirror in (("127.0.0.2", "eu"), ("127.0.0.3", "asia")):
+        status, location = location_for(world, source, path)
+        assert status == 302
+        # Scheme and request-target kept verbatim, ':' included.
+        assert location == f"http://127.0.0.1:{world['ports'][mirror]}{path}"
+        s2, _, body = get(world["ports"][mirror], path, source)
+        assert s2 == 200 and body == world["files"][f"{BUILD}/rootfs.squashfs"]
+
+
+def test_index_and_no_geoip_requests_are_served_by_the_origin(world):
+    wait_redirected(world, "127.0.0.2", "eu")
+    status, headers, body = get(world["origin"].http_port, "/streams/v1/index.json", "127.0.0.2")
+    assert status == 200 and b"image-downloads" in body
+    status, headers, body = get(world["origin"].http_port, f"/{BUILD}/incus.tar.xz", "127.0.0.2",
+                                {"X-LXC-No-GeoIP": "on"})
+    assert status == 200 and body == world["files"][f"{BUILD}/incus.tar.xz"]
+
+
+def test_explain_returns_the_decision(world):
+    wait_redirected(world, "127.0.0.2", "eu")
+    status, headers, body = get(world["origin"].http_port, f"/{BUILD}/incus.tar.xz", "127.0.0.2",
+                                {"X-LXC-Explain": "1"})
+    assert status == 200 and headers["content-type"] == "application/json"
+    doc = json.loads(body)
+    assert doc["mirror"] == "eu"
+    assert doc["client"]["country"] == "DE"
+    assert {c["name"] for c in doc["candidates"]} == {"eu", "asia"}
+
+
+def test_unknown_clients_are_served_locally(world):
+    wait_redirected(world, "127.0.0.2", "eu")
+    status, _, body = get(world["origin"].http_port, f"/{BUILD}/incus.tar.xz", "127.0.0.9")
+    assert status == 200 and body == world["files"][f"{BUILD}/incus.tar.xz"]
+
+
+def test_a_killed_mirror_leaves_the_rotation_and_comes_back(world):
+    wait_redirected(world, "127.0.0.2", "eu")
+    eu = world["mirrors"]["eu"]
+    eu.proc.send_signal(signal.SIGKILL)
+    eu.proc.wait()
+    # Within a few probe intervals, DE clients stop going to the dead mirror.
+    wait_until(lambda: not location_for(world, "127.0.0.2")[1].startswith(
+        f"http://127.0.0.1:{world['ports']['eu']}/"), 15, what="eu out of rotation")
+    status, location = location_for(world, "127.0.0.2")
+    assert status == 200 or location.startswith(f"http://127.0.0.1:{world['ports']['asia']}/")
+    # Restarted on the same port, it comes back after consecutive successful probes.
+    world["mirrors"]["eu"] = Mirror(world["tmp"] / "eu2", mirror_config(
+        world["tmp"] / "eu2" / "cache", world["ports"]["eu"], world["origin"].https,
+        world["ca"])).start()
+    wait_redirected(world, "127.0.0.2", "eu")
+    assert "mirror eu is down" in world["origin"].stderr_text()
+    assert "mirror eu is up" in world["origin"].stderr_text()
