@@ -83,14 +83,17 @@ int main(int argc, char** argv) {
       "check-mirror", "Test a mirror the way the origin will; print a pass/fail report "
                       "(exit 0 only if every required check passes; see docs/mirror.md)");
   check_mirror->add_option("URL", check_opt.mirror,
-                           "the mirror as the origin names it: host, host:port or http(s) URL")
-      ->required();
+                           "the mirror as the origin names it: host, host:port or http(s) URL");
   check_mirror->add_option("--origin", check_opt.origin, "the origin's base URL (https)")
       ->capture_default_str();
   check_mirror->add_option("--ca-file", check_opt.ca_file,
                            "extra trusted CA certificates (PEM), e.g. a test CA");
   check_mirror->add_option("--http-port", check_opt.http_port, "the mirror's HTTP port");
   check_mirror->add_option("--https-port", check_opt.https_port, "the mirror's HTTPS port");
+  check_mirror->add_option("--http-url", check_opt.http_url,
+                           "the mirror's HTTP base URL, as in the origin's mirror list");
+  check_mirror->add_option("--https-url", check_opt.https_url,
+                           "the mirror's HTTPS base URL, as in the origin's mirror list");
   check_mirror->add_flag("--json", check_json, "print the report as one JSON object");
 
   std::filesystem::path index_root;

@@ -5,6 +5,8 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_future.hpp>
 
+#include <tuple>
+
 
 #include "checkmirror/probe.hpp"
 #include "core/config_error.hpp"
@@ -76,9 +78,9 @@ asio::awaitable<report> run_checks(const check_options& options, const mirror_en
   checks.push_back(judge_origin_index(origin, index.error, index.index.files.size()));
 
   const std::string redirect_target(index_target);
-  probe_request http_req{mirror.http, redirect_target};
+  probe_request http_req{mirror.http, mirror.http.base_path + redirect_target};
   auto http_redirect = co_await probe(ex, tls, std::move(http_req), false);
-  probe_request https_req{mirror.https, redirect_target};
+  probe_request https_req{mirror.https, mirror.https.base_path + redirect_target};
   auto https_redirect = co_await probe(ex, tls, std::move(https_req), false);
   checks.push_back(judge_reachable("http-reachable", http_redirect));
   checks.push_back(judge_reachable("https-reachable", https_redirect));
@@ -91,7 +93,7 @@ asio::awaitable<report> run_checks(const check_options& options, const mirror_en
   if (files) {
     auto image_probe = [&](const endpoint& where, const std::string& path,
                            const mirror::listed_file& f) {
-      probe_request req{where, encode_path(path), f.size};
+      probe_request req{where, where.base_path + encode_path(path), f.size};
       return probe(ex, tls, std::move(req), false);
     };
     auto miss = co_await image_probe(mirror.http, files->miss, files->miss_file);
@@ -106,24 +108,48 @@ asio::awaitable<report> run_checks(const check_options& options, const mirror_en
     }
   }
 
-  probe_request status_req{mirror.http, std::string(status_target), 1u << 20, true};
+  probe_request status_req{mirror.http, mirror.http.base_path + std::string(status_target),
+                           1u << 20, true};
   auto status = co_await probe(ex, tls, std::move(status_req), false);
   checks.push_back(judge_status(status));
   co_return rep;
 }
 
+// The mirror's endpoints from the positional URL and the per-scheme overrides.
+mirror_endpoints resolve_mirror(const check_options& o) {
+  std::string error;
+  if (o.mirror.empty() && (o.http_url.empty() || o.https_url.empty())) {
+    throw config_error("name the mirror (URL), or give both --http-url and --https-url");
+  }
+  mirror_endpoints m;
+  if (!o.mirror.empty()) {
+    auto url = parse_site_url(o.mirror, error);
+    if (!url) {
+      throw config_error("mirror '" + o.mirror + "' " + error);
+    }
+    m = mirror_endpoints_for(*url, o.http_port, o.https_port);
+  }
+  for (auto [option, text, scheme, out] :
+       {std::tuple{"--http-url", &o.http_url, "http", &m.http},
+        std::tuple{"--https-url", &o.https_url, "https", &m.https}}) {
+    if (text->empty()) {
+      continue;
+    }
+    auto url = parse_site_url(*text, error);
+    auto e = url ? endpoint_for_scheme(*url, scheme, error) : std::nullopt;
+    if (!e) {
+      throw config_error(std::string(option) + " '" + *text + "' " + error);
+    }
+    *out = std::move(*e);
+  }
+  return m;
+}
+
 }  // namespace
 
 report run_check_mirror(const check_options& options) {
+  const auto mirror = resolve_mirror(options);
   std::string error;
-  auto mirror_url = parse_site_url(options.mirror, error);
-  std::optional<mirror_endpoints> mirror;
-  if (mirror_url) {
-    mirror = mirror_endpoints_for(*mirror_url, options.http_port, options.https_port, error);
-  }
-  if (!mirror) {
-    throw config_error("mirror '" + options.mirror + "' " + error);
-  }
   auto origin_url = parse_site_url(options.origin, error);
   std::optional<endpoint> origin;
   if (origin_url) {
@@ -134,7 +160,7 @@ report run_check_mirror(const check_options& options) {
   }
   tls_contexts tls(options.ca_file);
   asio::io_context ioc;
-  auto result = asio::co_spawn(ioc, run_checks(options, *mirror, *origin, tls), asio::use_future);
+  auto result = asio::co_spawn(ioc, run_checks(options, mirror, *origin, tls), asio::use_future);
   ioc.run();
   return result.get();
 }

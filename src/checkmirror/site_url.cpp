@@ -102,18 +102,20 @@ std::optional<site_url> parse_site_url(std::string_view text, std::string& error
   return u;
 }
 
-std::optional<mirror_endpoints> mirror_endpoints_for(const site_url& url,
-                                                     std::optional<std::uint16_t> http_port,
-                                                     std::optional<std::uint16_t> https_port,
-                                                     std::string& error) {
-  if (!url.path.empty()) {
-    error = "has a path; a mirror serves /images/... at its root";
+mirror_endpoints mirror_endpoints_for(const site_url& url, std::optional<std::uint16_t> http_port,
+                                      std::optional<std::uint16_t> https_port) {
+  return {{"http", url.host, http_port.value_or(url.port.value_or(80)), url.path},
+          {"https", url.host, https_port.value_or(url.port.value_or(443)), url.path}};
+}
+
+std::optional<endpoint> endpoint_for_scheme(const site_url& url, std::string_view scheme,
+                                            std::string& error) {
+  if (url.scheme != scheme) {
+    error = "must start with " + std::string(scheme) + "://";
     return std::nullopt;
   }
-  mirror_endpoints m;
-  m.http = {"http", url.host, http_port.value_or(url.port.value_or(80)), ""};
-  m.https = {"https", url.host, https_port.value_or(url.port.value_or(443)), ""};
-  return m;
+  return endpoint{std::string(scheme), url.host, url.port.value_or(default_port(scheme)),
+                  url.path};
 }
 
 std::optional<endpoint> origin_endpoint_for(const site_url& url, std::string& error) {

@@ -43,25 +43,39 @@ TEST(SiteUrl, RefusesMalformedInput) {
 
 TEST(SiteUrl, MirrorWithoutPortUsesDefaultPortsWithPortUsesItForBothSchemes) {
   std::string error;
-  auto plain = mirror_endpoints_for(*parse_site_url("mirror.example", error), {}, {}, error);
-  ASSERT_TRUE(plain);
-  EXPECT_EQ(plain->http.url(), "http://mirror.example");
-  EXPECT_EQ(plain->https.url(), "https://mirror.example");
-  EXPECT_EQ(plain->https.port, 443);
+  auto plain = mirror_endpoints_for(*parse_site_url("mirror.example", error), {}, {});
+  EXPECT_EQ(plain.http.url(), "http://mirror.example");
+  EXPECT_EQ(plain.https.url(), "https://mirror.example");
+  EXPECT_EQ(plain.https.port, 443);
 
   // The origin's redirect keeps the scheme and names one HOST:PORT.
-  auto ported = mirror_endpoints_for(*parse_site_url("https://[::1]:8443", error), {}, {}, error);
-  ASSERT_TRUE(ported);
-  EXPECT_EQ(ported->http.url(), "http://[::1]:8443");
-  EXPECT_EQ(ported->https.url(), "https://[::1]:8443");
+  auto ported = mirror_endpoints_for(*parse_site_url("https://[::1]:8443", error), {}, {});
+  EXPECT_EQ(ported.http.url(), "http://[::1]:8443");
+  EXPECT_EQ(ported.https.url(), "https://[::1]:8443");
 
-  auto overridden = mirror_endpoints_for(*parse_site_url("127.0.0.1", error), 8080, 8443, error);
-  ASSERT_TRUE(overridden);
-  EXPECT_EQ(overridden->http.authority(), "127.0.0.1:8080");
-  EXPECT_EQ(overridden->https.authority(), "127.0.0.1:8443");
+  auto overridden = mirror_endpoints_for(*parse_site_url("127.0.0.1", error), 8080, 8443);
+  EXPECT_EQ(overridden.http.authority(), "127.0.0.1:8080");
+  EXPECT_EQ(overridden.https.authority(), "127.0.0.1:8443");
 
-  EXPECT_FALSE(mirror_endpoints_for(*parse_site_url("m.example/sub", error), {}, {}, error));
-  EXPECT_NE(error.find("path"), std::string::npos);
+  auto prefixed = mirror_endpoints_for(*parse_site_url("ams.mirror.example/lxc/", error), {}, {});
+  EXPECT_EQ(prefixed.http.url(), "http://ams.mirror.example/lxc");
+  EXPECT_EQ(prefixed.https.base_path, "/lxc");
+}
+
+TEST(SiteUrl, EndpointForSchemeTakesAMirrorListEntry) {
+  std::string error;
+  auto e = endpoint_for_scheme(*parse_site_url("https://ams.mirror.example/lxc/", error), "https",
+                               error);
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->port, 443);
+  EXPECT_EQ(e->url(), "https://ams.mirror.example/lxc");
+  auto h = endpoint_for_scheme(*parse_site_url("http://fra.mirror.example:8080", error), "http",
+                               error);
+  ASSERT_TRUE(h);
+  EXPECT_EQ(h->port, 8080);
+  EXPECT_FALSE(endpoint_for_scheme(*parse_site_url("https://x.example", error), "http", error));
+  EXPECT_EQ(error, "must start with http://");
+  EXPECT_FALSE(endpoint_for_scheme(*parse_site_url("x.example", error), "https", error));
 }
 
 TEST(SiteUrl, OriginMustBeHttps) {
