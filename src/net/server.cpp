@@ -14,6 +14,7 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/parser.hpp>
 
+#include <csignal>
 #include <list>
 #include <mutex>
 #include <thread>
@@ -389,6 +390,10 @@ std::vector<bound_listener> server::bind() {
   impl_->signals.add(SIGTERM);
   impl_->signals.add(SIGINT);
   impl_->signals.add(SIGHUP);
+  // sendfile(2) has no MSG_NOSIGNAL: writing to a connection the peer closed (FIN, then our
+  // write drew its RST) raises SIGPIPE, whose default action kills the whole process. The EPIPE
+  // the call returns is all a session needs (docs/errors.md: a peer reset is normal).
+  ::signal(SIGPIPE, SIG_IGN);
   std::vector<bound_listener> out;
   for (auto& l : impl_->config.listeners) {
     error_code ec;

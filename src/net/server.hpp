@@ -44,7 +44,8 @@ class server {
   server(const server&) = delete;
   server& operator=(const server&) = delete;
 
-  // Claims SIGTERM/SIGINT/SIGHUP, binds every listener (throws config_error naming the address
+  // Claims SIGTERM/SIGINT/SIGHUP, ignores SIGPIPE (a closed peer is an EPIPE value, never a
+  // process death), binds every listener (throws config_error naming the address
   // on failure) and returns their URLs. Does not accept until run().
   std::vector<bound_listener> bind();
 
