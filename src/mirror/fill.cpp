@@ -7,6 +7,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/error.hpp>
 
 #include "core/sha256.hpp"
 #include "mirror/cache_store.hpp"
@@ -75,10 +76,11 @@ void fill_state::finish(unsigned status, std::string location) {
   notify_locked();
 }
 
-void fill_state::fail(std::string error) {
+void fill_state::fail(std::string error, bool timed_out) {
   std::lock_guard lock(mutex_);
   view_.state = phase::failed;
   view_.error = std::move(error);
+  view_.timed_out = timed_out;
   notify_locked();
 }
 
@@ -146,20 +148,21 @@ asio::awaitable<void> run_fill(fill_context ctx, std::shared_ptr<fill_state> sta
   ++ctx.metrics.fills_in_progress;
   fill_guard guard{ctx, state, {}};
   const std::string& key = state->key();
-  auto fail = [&](std::string why, bool integrity) {
+  auto fail = [&](std::string why, bool integrity, bool timed_out = false) {
     spdlog::warn("fill {}: {}", key, why);
     if (integrity) {
       ++ctx.metrics.integrity_failures;
     }
     ++ctx.metrics.fills_failed;
-    state->fail(std::move(why));
+    state->fail(std::move(why), timed_out);
     guard.ended = true;
   };
 
   auto [ec, resp] = co_await ctx.upstream.get(key);
   if (ec) {
     ++ctx.metrics.upstream_errors;
-    fail("upstream request failed: " + ec.message(), false);
+    // connect_timeout or header_timeout: the waiting clients get 504 (RFC 9110 §15.6.5).
+    fail("upstream request failed: " + ec.message(), false, ec == boost::beast::error::timeout);
     co_return;
   }
   auto index = ctx.index.current();

@@ -41,6 +41,7 @@ class fill_state {
     std::uint64_t available = 0;    // body bytes readers may send
     std::string location;           // for 301/302
     std::string error;              // for failed
+    bool timed_out = false;         // failed: the upstream did not answer in time (504, not 502)
   };
 
   explicit fill_state(std::string key) : key_(std::move(key)) {}
@@ -59,7 +60,7 @@ class fill_state {
   void start_body(unique_fd fd, unsigned status, std::uint64_t length);
   void advance(std::uint64_t available);
   void finish(unsigned status, std::string location);  // bodiless answers, or body complete
-  void fail(std::string error);
+  void fail(std::string error, bool timed_out = false);
   std::size_t readers() const;
   void add_reader();
   void remove_reader();

@@ -47,6 +47,9 @@ std::string split_upstream_url(upstream_config& u) {
       u.port = std::string(authority.substr(colon + 1));
     }
   }
+  if (u.host.empty()) {
+    return "needs a host name";  // "https://:8443/" would resolve "" to this machine
+  }
   if (u.port.empty() || u.port.find_first_not_of("0123456789") != std::string::npos ||
       u.port.size() > 5 || std::stoul(u.port) > 65535 || std::stoul(u.port) == 0) {
     return "has an invalid port";

@@ -53,6 +53,13 @@ TEST(MirrorConfig, Errors) {
             "m.yaml:5: cache.max_size: expected a size like 100G, 512M or 4096, got 'lots'");
   EXPECT_EQ(error_of("upstream:\n  url: https://x\nlisten:\n  - address: ::1\n    port: 1\n"),
             "m.yaml: cache: missing required key");
+  // An empty host would resolve to this machine: the mirror would fill from itself or nothing.
+  for (const char* url : {"https://:8443/", "https://[]:8443"}) {
+    EXPECT_EQ(error_of(std::string("upstream:\n  url: ") + url +
+                       "\ncache:\n  dir: c\nlisten:\n  - address: ::1\n    port: 1\n"),
+              std::string("m.yaml:2: upstream.url: '") + url + "' needs a host name")
+        << url;
+  }
 }
 
 }  // namespace

@@ -231,8 +231,11 @@ asio::awaitable<bool> mirror_handler::serve_fill(const net::request& req, net::r
   }
   planned_response plan;
   if (v.state == fill_state::phase::failed) {
-    plan = net::plan_text_response(bhttp::status::bad_gateway, version, keep_alive, head_only,
-                                   "upstream fetch failed\n");
+    plan = v.timed_out
+               ? net::plan_text_response(bhttp::status::gateway_timeout, version, keep_alive,
+                                         head_only, "upstream did not answer in time\n")
+               : net::plan_text_response(bhttp::status::bad_gateway, version, keep_alive, head_only,
+                                         "upstream fetch failed\n");
     co_return !co_await net::write_planned(sink, plan);
   }
   if (v.status != 200) {

@@ -75,6 +75,11 @@ asio::awaitable<void> refresh_index_loop(upstream_client& upstream, index_holder
       std::lock_guard lock(health.mutex);
       health.last_error = error;
     }
+    if (stopping) {
+      // Stop arrived while the index was being fetched: its cancel found no wait to cancel, so
+      // waiting now would hold the process for a whole index_refresh after SIGTERM.
+      break;
+    }
     timer.expires_after(upstream.config().index_refresh);
     co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
   }

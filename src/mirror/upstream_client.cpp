@@ -31,6 +31,36 @@ using tcp = asio::ip::tcp;
 using boost::system::error_code;
 constexpr auto as_tuple = asio::as_tuple(asio::use_awaitable);
 
+namespace {
+
+// The request-target for a decoded, normalised path: every byte outside RFC 3986's pchar set
+// (unreserved, sub-delims, ':' and '@') and '/' is percent-encoded, so a '?', '#', '%' or space
+// that a client sent encoded inside a segment reaches the upstream as part of the same path,
+// never as the start of a query (which would let `%3F...` variants refetch and store a real
+// file under endless cache keys). Pure.
+std::string encode_path(std::string_view path) {
+  constexpr std::string_view allowed = "-._~!$&'()*+,;=:@/";
+  std::string out;
+  out.reserve(path.size());
+  for (char c : path) {
+    const bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+    if (alnum || allowed.find(c) != std::string_view::npos) {
+      out += c;
+    } else {
+      out += fmt::format("%{:02X}", static_cast<unsigned char>(c));
+    }
+  }
+  return out;
+}
+
+// The Host field (RFC 9110 §7.2): an IPv6 literal in brackets, the port unless it is 443.
+std::string host_field(const upstream_config& c) {
+  std::string host = c.host.find(':') != std::string::npos ? "[" + c.host + "]" : c.host;
+  return c.port == "443" ? host : host + ":" + c.port;
+}
+
+}  // namespace
+
 class upstream_connection {
  public:
   upstream_connection(asio::any_io_executor ex, ssl::context& ctx) : stream(ex, ctx) {}
@@ -153,9 +183,9 @@ asio::awaitable<std::pair<error_code, std::unique_ptr<upstream_response>>> upstr
       }
       conn = std::move(fresh);
     }
-    http::request<http::empty_body> req{http::verb::get, config_.base_path + target, 11};
-    req.set(http::field::host, config_.port == "443" ? config_.host
-                                                     : config_.host + ":" + config_.port);
+    http::request<http::empty_body> req{http::verb::get, config_.base_path + encode_path(target),
+                                        11};
+    req.set(http::field::host, host_field(config_));
     req.set(http::field::user_agent, "lxcdn-mirror");
     req.set("X-LXC-No-GeoIP", "on");
     auto& lowest = beast::get_lowest_layer(conn->stream);

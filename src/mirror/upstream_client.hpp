@@ -56,9 +56,10 @@ class upstream_client {
   boost::asio::strand<boost::asio::io_context::executor_type>& strand() { return strand_; }
   const upstream_config& config() const { return config_; }
 
-  // GET base_path + target. Returns once the response head has arrived (connect + TLS within
-  // connect_timeout, head within header_timeout). A reused connection that turns out dead is
-  // retried once on a fresh one.
+  // GET base_path + target, `target` being a decoded path (a cache key; percent-encoded here).
+  // Returns once the response head has arrived (connect + TLS within connect_timeout, head
+  // within header_timeout). A reused connection that turns out dead is retried once on a fresh
+  // one.
   boost::asio::awaitable<std::pair<boost::system::error_code, std::unique_ptr<upstream_response>>>
   get(std::string target);
 
