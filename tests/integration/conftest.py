@@ -4,12 +4,13 @@ import gzip
 import hashlib
 import json
 import os
+import shutil
 import socket
 from pathlib import Path
 
 import pytest
 
-from lxcdn_testlib import Origin, RawConnection, make_ca_and_cert, origin_yaml
+from lxcdn_testlib import Origin, RawConnection, demo_prepare, make_ca_and_cert, origin_yaml
 
 SERIAL_DIR = "images/debian/12/amd64/default/20240101_05:24"
 
@@ -110,6 +111,14 @@ def origin(tree, certs, tmp_path_factory):
     o = serving(tmp_path_factory.mktemp("origin"), tree.root, certs)
     yield o
     o.stop()
+
+
+@pytest.fixture(scope="module")
+def demo_tree(tmp_path_factory):
+    """A tree built and indexed by `lxcdn demo --prepare-only` (DemoTree), for the real-client
+    tests (which need the `lxc` CLI)."""
+    assert shutil.which("lxc"), "the lxc CLI is missing: scripts/install-deps installs lxd-client"
+    return demo_prepare(tmp_path_factory.mktemp("demo"))
 
 
 def keep_alive_connections(port, n, path="/hello.txt"):

@@ -6,6 +6,7 @@ Everything here starts real programs (our `lxcdn` binary, `openssl`) and waits o
 import os
 import re
 import select
+import shutil
 import signal
 import socket
 import subprocess
@@ -66,42 +67,76 @@ def origin_yaml(root, cert=None, key=None, host="127.0.0.1", extra=""):
     return "\n".join(lines) + "\n" + extra
 
 
-class Origin:
-    """A running `lxcdn origin` process. Use as a context manager; stops it on exit.
+def end_process(proc, sig=signal.SIGTERM, timeout=30, log=None):
+    """Sends `sig` to `proc` unless it has exited, waits up to `timeout` seconds (then SIGKILL),
+    closes `log` (the file its output went to). Returns the exit status, or None if never
+    started."""
+    if proc and proc.poll() is None:
+        proc.send_signal(sig)
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    if log:
+        log.close()
+    return proc.returncode if proc else None
+
+
+class Started:
+    """A context manager over start() and stop()."""
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+class LxcdnServer(Started):
+    """A running `lxcdn ROLE --config FILE` process (ROLE = `role` of the subclass). Use as a
+    context manager; stops it on exit.
 
     Attributes after start: http (base URL of the plain listener), https (of the TLS one),
-    http_port, https_port, proc, log (path of its stderr).
+    http_port, https_port, urls (every listening URL), proc, log (path of its stderr).
+    `start()` may be called again after `stop()` or `kill()` (a restart): stderr and stdout are
+    then appended to, not replaced.
     """
+
+    role = None
 
     def __init__(self, workdir, config_text, args=(), env=None):
         self.workdir = Path(workdir)
         self.workdir.mkdir(parents=True, exist_ok=True)
-        self.config = self.workdir / "origin.yaml"
+        self.config = self.workdir / f"{self.role}.yaml"
         self.config.write_text(config_text)
         self.args = list(args)
         self.env = env
         self.proc = None
-        self.log = self.workdir / "origin.stderr"
+        self.log = self.workdir / f"{self.role}.stderr"
+        self.stdout_log = self.workdir / f"{self.role}.stdout"
         self.urls = []
+        self.starts = 0
 
     def start(self, timeout=20):
-        """Starts the process and waits for its "listening on" lines.
+        """Starts the process and waits for its "lxcdn ROLE listening on" lines.
 
         stdout is read with os.read, not a buffered reader (select() on a pipe whose bytes a
         TextIOWrapper already swallowed would wait for the timeout when both lines arrive in one
         write), and is then drained into `stdout_log` on a thread so the server never blocks on a
         full pipe.
         """
-        self._stderr = open(self.log, "w")
-        self.stdout_log = self.workdir / "origin.stdout"
-        self.proc = subprocess.Popen([LXCDN_BIN, "origin", "--config", str(self.config), *self.args],
+        mode = "a" if self.starts else "w"
+        self.starts += 1
+        self._stderr = open(self.log, mode)
+        self.proc = subprocess.Popen([LXCDN_BIN, self.role, "--config", str(self.config), *self.args],
                                      stdout=subprocess.PIPE, stderr=self._stderr, env=self.env)
         fd = self.proc.stdout.fileno()
         deadline = time.monotonic() + timeout
         self.urls, self.http, self.https = [], None, None
         expected = self.config.read_text().count("port:")
         pending = b""
-        out = open(self.stdout_log, "wb")
+        out = open(self.stdout_log, mode + "b")
         while len(self.urls) < expected:
             left = deadline - time.monotonic()
             ready = select.select([fd], [], [], max(left, 0))[0] if left > 0 else []
@@ -109,14 +144,15 @@ class Origin:
             if not chunk:
                 out.close()
                 self.stop()
-                raise AssertionError(f"origin did not start; stderr:\n{self.log.read_text()}")
+                raise AssertionError(f"{self.role} did not start; stderr:\n{self.log.read_text()}")
             out.write(chunk)
             out.flush()
             pending += chunk
             *lines, pending = pending.split(b"\n")
             for line in lines:
-                m = LISTEN_RE.search(line.decode(errors="replace"))
-                if m:
+                text = line.decode(errors="replace")
+                m = LISTEN_RE.search(text)
+                if m and f"lxcdn {self.role} listening on" in text:
                     scheme, host, port = m.group(1), m.group(2), int(m.group(3))
                     url = f"{scheme}://{host}:{port}"
                     self.urls.append(url)
@@ -140,26 +176,24 @@ class Origin:
     def signal(self, sig):
         self.proc.send_signal(sig)
 
-    def stop(self, timeout=30):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+    def kill(self):
+        """SIGKILL (kill -9): no cleanup of any kind runs. Returns once the process is gone."""
+        self.proc.kill()
+        self.proc.wait()
         if getattr(self, "_stderr", None):
             self._stderr.close()
-        return self.proc.returncode if self.proc else None
+
+    def stop(self, timeout=30):
+        return end_process(self.proc, signal.SIGTERM, timeout, getattr(self, "_stderr", None))
 
     def stderr_text(self):
         return self.log.read_text()
 
-    def __enter__(self):
-        return self.start()
 
-    def __exit__(self, *exc):
-        self.stop()
+class Origin(LxcdnServer):
+    """A running `lxcdn origin` (see LxcdnServer)."""
+
+    role = "origin"
 
 
 def wait_port_closed(host, port, timeout=10):
@@ -478,6 +512,32 @@ def lxc(args, conf, timeout=LXC_TIMEOUT, check=True, lxd_dir=None, ssl_cert_file
     return p
 
 
+def lxc_remote_conf(directory, remote, url, ca):
+    """Makes `directory` an LXD_CONF with the simplestreams remote `remote` -> `url`, trusted
+    through the per-remote certificate pin servercerts/REMOTE.crt = `ca` (the way `lxcdn demo`
+    tells users to). Returns the directory."""
+    d = Path(directory)
+    (d / "servercerts").mkdir(parents=True, exist_ok=True)
+    shutil.copy(ca, d / "servercerts" / f"{remote}.crt")
+    lxc(["remote", "add", remote, url, "--protocol=simplestreams"], d)
+    return d
+
+
+def lxc_export_and_verify(conf, remote, image, out):
+    """`lxc image export REMOTE:ALIAS OUT/` of the DemoImage `image` into the new directory
+    `out`; asserts it wrote exactly the metadata and the rootfs, with the sha256s and the combined
+    fingerprint computed from the demo's files on disk."""
+    out = Path(out)
+    out.mkdir()
+    lxc(["image", "export", f"{remote}:{image.alias}", f"{out}/"], conf)
+    files = {p.name: p.read_bytes() for p in out.iterdir()}
+    assert sorted(files) == ["incus.tar.xz", "rootfs.squashfs"]
+    meta, root = files["incus.tar.xz"], files["rootfs.squashfs"]
+    assert hashlib.sha256(meta).hexdigest() == image.meta_sha256
+    assert hashlib.sha256(root).hexdigest() == image.root_sha256
+    assert hashlib.sha256(meta + root).hexdigest() == image.fingerprint
+
+
 def lxc_image_fingerprint(info_text):
     """The value of the "Fingerprint:" line of `lxc image info` output."""
     m = re.search(r"^Fingerprint: ([0-9a-f]{64})$", info_text, re.M)
@@ -497,3 +557,376 @@ def small_window_connection(host, port, tls=None, server_hostname="localhost", r
         s = tls.wrap_socket(s, server_hostname=server_hostname)
     c.sock, c.buf, c.eof, c.timeout = s, b"", False, timeout
     return c
+
+
+# --- lxcdn mirror: the mirror process, its upstreams (lxcdn origin, nginx, misbehaving Python
+# servers) and the trees they serve.
+
+import json
+import sys
+
+
+def yaml_block(mapping, indent=2):
+    """YAML lines for a nested dict of scalars (keys kept in order), indented by `indent`."""
+    lines = []
+    for k, v in mapping.items():
+        if isinstance(v, dict):
+            lines.append(" " * indent + f"{k}:")
+            lines += yaml_block(v, indent + 2)
+        else:
+            lines.append(" " * indent + f"{k}: {v}")
+    return lines
+
+
+def mirror_yaml(cache_dir, upstream_url, ca_file=None, cert=None, key=None, host="127.0.0.1",
+                upstream=None, cache=None, extra="", plain=True):
+    """YAML for a mirror of `upstream_url` caching in `cache_dir`, with one plain (unless not
+    `plain`) and (if cert) one TLS listener on port 0. `upstream` and `cache` are dicts of further
+    keys for those sections (nested dicts for `cache.valid`); `extra` is appended as is."""
+    lines = ["upstream:", f"  url: {upstream_url}"]
+    if ca_file:
+        lines.append(f"  ca_file: {ca_file}")
+    lines += yaml_block(upstream or {})
+    lines += ["cache:", f"  dir: {cache_dir}"]
+    lines += yaml_block(cache or {})
+    lines += ["listen:"]
+    if plain:
+        lines += [f"  - address: \"{host}\"", "    port: 0"]
+    if cert:
+        lines += [f"  - address: \"{host}\"", "    port: 0", "    tls: true",
+                  "tls:", f"  certificate: {cert}", f"  key: {key}"]
+    return "\n".join(lines) + "\n" + extra
+
+
+class TestClock:
+    """The file behind `lxcdn mirror --test-clock FILE`: the mirror reads the unix time from it on
+    every use. Writes are atomic (rename), so the mirror never reads a half-written number (an
+    empty or unreadable file would make it fall back to the real clock)."""
+
+    __test__ = False  # not a pytest test class
+
+    def __init__(self, path, start=None):
+        self.path = Path(path)
+        self.set(int(time.time()) if start is None else start)
+
+    def set(self, t):
+        self.now = int(t)
+        tmp = self.path.with_name(self.path.name + ".tmp")
+        tmp.write_text(f"{self.now}\n")
+        os.replace(tmp, self.path)
+
+    def advance(self, seconds):
+        self.set(self.now + seconds)
+
+
+def http_request(host, port, path, headers=(), method="GET", tls=None, timeout=30, head_only=None):
+    """One request on a fresh connection; returns the RawResponse (raises HalfResponse if the
+    server closed mid-response). `tls` is an ssl.SSLContext for HTTPS."""
+    with RawConnection(host, port, tls=tls, server_hostname="localhost" if tls else None,
+                       timeout=timeout) as c:
+        c.get(path, headers=headers, method=method, host=f"{host}:{port}")
+        return c.read_response(head_only=method == "HEAD" if head_only is None else head_only)
+
+
+def parse_metrics(text):
+    """{name or name{labels}: float} from a Prometheus text exposition."""
+    out = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            name, _, value = line.rpartition(" ")
+            out[name] = float(value)
+    return out
+
+
+def sha256_hex(data):
+    return hashlib.sha256(data).hexdigest()
+
+
+def cache_object_path(cache_dir, key):
+    """Where the mirror keeps the entry for `key` (a normalised path): objects/<h[:2]>/<h>,
+    h = sha256(key) (src/mirror/cache_store.hpp)."""
+    h = sha256_hex(key.encode())
+    return Path(cache_dir) / "objects" / h[:2] / h
+
+
+CACHE_HEADER_SIZE = 4096  # the body of a cache entry file starts here (src/mirror/cache_entry.hpp)
+
+
+class Mirror(LxcdnServer):
+    """A running `lxcdn mirror` (see LxcdnServer). `clock`: a TestClock passed as --test-clock.
+    `cache_dir`: its cache.dir, for tests that look at or damage the files."""
+
+    role = "mirror"
+
+    def __init__(self, workdir, config_text, cache_dir=None, clock=None, args=(), env=None):
+        args = list(args)
+        if clock is not None:
+            args += ["--test-clock", str(clock.path)]
+        super().__init__(workdir, config_text, args, env)
+        self.cache_dir = Path(cache_dir) if cache_dir else None
+        self.clock = clock
+
+    def request(self, path, headers=(), method="GET", tls=None, timeout=30):
+        """A request to the plain listener (or, with `tls`, to the TLS one). Without a plain
+        listener, plain HTTP goes to the TLS one (which serves both)."""
+        _, host, port = split_url(self.https if tls else self.http or self.https)
+        return http_request(host, port, path, headers, method, tls, timeout)
+
+    def connection(self, tls=None, timeout=30):
+        _, host, port = split_url(self.https if tls else self.http or self.https)
+        return RawConnection(host, port, tls=tls, server_hostname="localhost" if tls else None,
+                             timeout=timeout)
+
+    def status(self):
+        r = self.request("/.lxcdn/status")
+        assert r.status == 200, r
+        return json.loads(r.body)
+
+    def metrics(self):
+        r = self.request("/metrics")
+        assert r.status == 200, r
+        return parse_metrics(r.body.decode())
+
+    def metric(self, name):
+        return self.metrics().get(name, 0.0)
+
+    def wait_metric(self, name, predicate, timeout=15):
+        """Waits until predicate(value of metric `name`) holds; returns the value."""
+        box = {}
+
+        def died():
+            self.proc.wait(timeout=5)
+            return AssertionError(f"the mirror exited (status {self.proc.returncode}) while "
+                                  f"waiting for {name}; stderr:\n{self.stderr_text()[-3000:]}")
+
+        def check():
+            if self.proc.poll() is not None:
+                raise died()
+            try:
+                box["v"] = self.metric(name)
+            except (OSError, EOFError, HalfResponse):
+                if self.proc.poll() is None:
+                    try:
+                        self.proc.wait(timeout=1)
+                    except subprocess.TimeoutExpired:
+                        raise
+                raise died()
+            return predicate(box["v"])
+
+        try:
+            wait_until(check, timeout, interval=0.05, what=f"metric {name}")
+        except AssertionError as e:
+            raise AssertionError(f"{e}; last value {box.get('v')}; stderr:\n{self.stderr_text()[-3000:]}")
+        return box["v"]
+
+    def wait_index_loaded(self, timeout=15):
+        """Waits until the mirror has loaded its upstream's index (status: upstream reachable)."""
+        wait_until(lambda: self.status()["upstream"]["reachable"], timeout,
+                   what=f"the mirror to load the upstream index; stderr:\n{self.stderr_text()[-2000:]}")
+
+    def object_path(self, key):
+        return cache_object_path(self.cache_dir, key)
+
+    def temp_files(self):
+        return sorted((self.cache_dir / "tmp").iterdir()) if (self.cache_dir / "tmp").is_dir() else []
+
+
+def indexed_tree(root, builds, extra_files=None):
+    """A published tree made for the mirror tests and indexed by `lxcdn index ROOT`.
+
+    `builds` is a list of (build_dir, metadata_size, rootfs_size), build_dir like
+    "images/debian/12/amd64/default/20240101_05:24"; each gets an incus.tar.xz and a
+    rootfs.squashfs of random bytes (so every fingerprint is unique). `extra_files` maps further
+    paths to bytes, written before indexing (the index ignores what is not a build's file).
+    Returns {path below root: bytes} of every file written (the index files excluded)."""
+    root = Path(root)
+    files = {}
+    for build_dir, meta_size, root_size in builds:
+        files[f"{build_dir}/incus.tar.xz"] = os.urandom(meta_size)
+        files[f"{build_dir}/rootfs.squashfs"] = os.urandom(root_size)
+    files.update(extra_files or {})
+    for rel, data in files.items():
+        p = root / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_bytes(data)
+    run([LXCDN_BIN, "index", str(root)])
+    return files
+
+
+def start_origin(workdir, root, certs, access_log=False, extra=""):
+    """An `lxcdn origin` serving `root` on 127.0.0.1 (plain and TLS), access log on stderr if
+    asked (one line per request: peer, method, target, status, bytes). Started; the caller
+    stops it."""
+    ca, chain, key = certs
+    text = origin_yaml(root, chain, key, extra=("access_log: true\n" if access_log else "") + extra)
+    return Origin(workdir, text).start()
+
+
+def access_log_targets(text, method="GET"):
+    """Request targets of an `lxcdn origin` access log (`access_log: true`), in order, with the
+    status: [(target, status)]."""
+    out = []
+    for line in text.splitlines():
+        m = re.search(r"\] (\S+) " + method + r" (\S+) (\d{3}) ", line)
+        if m:
+            out.append((m.group(2), int(m.group(3))))
+    return out
+
+
+def nginx_conf(directory, http_directives):
+    """A whole nginx.conf for a test instance whose files (pid, logs, temp dirs) all live in
+    `directory`: foreground, one worker (so its access log is in completion order), workers as
+    root (pytest's temp dirs are 0700), and `http_directives` inside `http { }`."""
+    d = directory
+    return (f"daemon off;\nmaster_process on;\nworker_processes 1;\nuser root root;\n"
+            f"pid {d}/nginx.pid;\nerror_log {d}/error.log info;\n"
+            f"events {{ worker_connections 512; }}\nhttp {{\n"
+            f"    client_body_temp_path {d}/body;\n    proxy_temp_path {d}/proxy;\n"
+            f"    fastcgi_temp_path {d}/fastcgi;\n    uwsgi_temp_path {d}/uwsgi;\n"
+            f"    scgi_temp_path {d}/scgi;\n{http_directives}}}\n")
+
+
+NGINX_UPSTREAM_HTTP = """\
+    default_type application/octet-stream;
+    log_format lxcdn '$request_method $request_uri $status $body_bytes_sent '
+                     'nogeoip=$http_x_lxc_no_geoip host=$http_host conn=$connection/$connection_requests';
+    access_log {dir}/access.log lxcdn;
+    server {{
+        listen {listen} ssl;
+        ssl_certificate {cert};
+        ssl_certificate_key {key};
+        ssl_protocols TLSv1.3;
+        root {root};
+{locations}
+    }}
+"""
+
+
+class Nginx(Started):
+    """Debian's nginx as an upstream: TLS 1.3 on `host` (127.0.0.1) with the given certificate,
+    serving `root`, with `locations` (nginx directives) inside its server block, one worker, an
+    access log of "METHOD REQUEST_URI STATUS BYTES nogeoip=X-LXC-No-GeoIP host=HOST
+    conn=CONNECTION/NTH_REQUEST_ON_IT" lines.
+
+    nginx cannot bind port 0 and say which port it got, so the test binds the socket itself and
+    hands it over the way nginx's binary upgrade does (the NGINX environment variable naming an
+    inherited listening fd): no free-port guess, no race. Use as a context manager."""
+
+    def __init__(self, workdir, root, cert, key, locations="", host="127.0.0.1"):
+        self.host = host
+        self.dir = Path(workdir)
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.root, self.cert, self.key, self.locations = Path(root), cert, key, locations
+        self.access_log = self.dir / "access.log"
+        self.error_log = self.dir / "error.log"
+        self.proc = None
+
+    def start(self, timeout=20):
+        v6 = ":" in self.host
+        sock = socket.socket(socket.AF_INET6 if v6 else socket.AF_INET, socket.SOCK_STREAM)
+        sock.bind((self.host, 0))
+        sock.listen(128)
+        self.port = sock.getsockname()[1]
+        authority = f"[{self.host}]:{self.port}" if v6 else f"{self.host}:{self.port}"
+        self.url = f"https://{authority}"
+        conf = self.dir / "nginx.conf"
+        conf.write_text(nginx_conf(self.dir, NGINX_UPSTREAM_HTTP.format(
+            dir=self.dir, listen=authority, cert=self.cert, key=self.key, root=self.root,
+            locations=self.locations)))
+        fd = sock.fileno()
+        env = {"PATH": os.environ.get("PATH", "/usr/sbin:/usr/bin"), "NGINX": f"{fd};"}
+        self._stderr = open(self.dir / "nginx.stderr", "w")
+        self.proc = subprocess.Popen(["nginx", "-p", str(self.dir), "-e", "stderr", "-c", str(conf)],
+                                     pass_fds=[fd], env=env, stdout=self._stderr, stderr=self._stderr)
+        sock.close()
+        # The socket already accepts (the kernel queues connections); wait until nginx runs its
+        # worker, or has exited with a configuration error.
+        wait_until(lambda: self.proc.poll() is not None or "start worker process" in self.errors(),
+                   timeout, what="nginx to start its worker")
+        if self.proc.poll() is not None:
+            raise AssertionError(f"nginx did not start:\n{self.errors()}\n"
+                                 f"{(self.dir / 'nginx.stderr').read_text()}")
+        return self
+
+    def errors(self):
+        text = ""
+        for p in (self.error_log, self.dir / "nginx.stderr"):
+            if p.exists():
+                text += p.read_text(errors="replace")
+        return text
+
+    def requests(self, uri=None):
+        """Access log lines as (method, request_uri, status, bytes, no_geoip, host, connection
+        serial number, number of the request on its connection), optionally only those for
+        `uri`."""
+        out = []
+        if self.access_log.exists():
+            for line in self.access_log.read_text().splitlines():
+                m = re.match(r"^(\S+) (\S+) (\d+) (\d+) nogeoip=(\S*) host=(\S*) conn=(\d+)/(\d+)$",
+                             line)
+                if m and (uri is None or m.group(2) == uri):
+                    out.append((m.group(1), m.group(2), int(m.group(3)), int(m.group(4)), m.group(5),
+                                m.group(6), int(m.group(7)), int(m.group(8))))
+        return out
+
+    def stop(self):
+        end_process(self.proc, signal.SIGTERM, 20, getattr(self, "_stderr", None))
+
+
+FAKE_UPSTREAM = Path(__file__).resolve().parent / "fake_upstream.py"
+
+
+class FakeUpstream(Started):
+    """A misbehaving HTTPS upstream (tests/integration/fake_upstream.py) in its own process.
+    `mode`: "truncate" (for /images/ paths: headers with Content-Length, half the body, then -
+    once `release()` is called - a close; 404 for other paths), "stall-headers" (TLS handshake,
+    reads a request, never answers), "stall-handshake" (accepts TCP, never speaks TLS).
+    `requests()` lists the request targets it received. Use as a context manager."""
+
+    def __init__(self, workdir, mode, cert, key, body_size=1 << 20):
+        self.dir = Path(workdir)
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.mode, self.cert, self.key, self.body_size = mode, cert, key, body_size
+        self.release_file = self.dir / "release"
+        self.log = self.dir / "requests.log"
+        self.proc = None
+
+    def start(self, timeout=20):
+        self._stderr = open(self.dir / "fake.stderr", "w")
+        self.proc = subprocess.Popen(
+            [sys.executable, str(FAKE_UPSTREAM), "--mode", self.mode, "--cert", str(self.cert),
+             "--key", str(self.key), "--body-size", str(self.body_size),
+             "--release-file", str(self.release_file), "--log", str(self.log)],
+            stdout=subprocess.PIPE, stderr=self._stderr, text=True)
+        ready = select.select([self.proc.stdout], [], [], timeout)[0]
+        line = self.proc.stdout.readline() if ready else ""
+        m = LISTEN_RE.search(line)
+        if not m:
+            self.stop()
+            raise AssertionError(f"fake upstream did not start: {line!r}\n"
+                                 f"{(self.dir / 'fake.stderr').read_text()}")
+        self.port = int(m.group(3))
+        self.url = f"https://127.0.0.1:{self.port}"
+        return self
+
+    def body(self):
+        """The bytes the fake promises for every /images/ path (it sends only the first half)."""
+        return fake_upstream_body(self.body_size)
+
+    def release(self):
+        self.release_file.write_text("")
+
+    def requests(self):
+        return self.log.read_text().splitlines() if self.log.exists() else []
+
+    def stop(self):
+        end_process(self.proc, signal.SIGKILL, 20, getattr(self, "_stderr", None))
+
+
+def fake_upstream_body(size):
+    """The deterministic body fake_upstream.py announces: repeating sha256 blocks."""
+    out, block = bytearray(), b"lxcdn"
+    while len(out) < size:
+        block = hashlib.sha256(block).digest()
+        out += block
+    return bytes(out[:size])

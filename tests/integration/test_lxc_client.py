@@ -5,22 +5,14 @@ wrote (ports set to 0 here). Expected fingerprints are computed in this file wit
 files on disk, never read from lxcdn's index. The remote URL has a port other than 443, so the
 CLI's plain-HTTP first attempt for image files lands on the TLS port (served there as plain HTTP).
 """
-import hashlib
 import json
-import shutil
 
 import pytest
 
-from lxcdn_testlib import Origin, demo_prepare, lxc, lxc_image_fingerprint
+from lxcdn_testlib import Origin, lxc, lxc_export_and_verify, lxc_image_fingerprint, lxc_remote_conf
 
 REMOTE = "demo"
 KERNEL_ARCH = {"amd64": "x86_64", "arm64": "aarch64"}
-
-
-@pytest.fixture(scope="module")
-def demo_tree(tmp_path_factory):
-    assert shutil.which("lxc"), "the lxc CLI is missing: scripts/install-deps installs lxd-client"
-    return demo_prepare(tmp_path_factory.mktemp("demo"))
 
 
 @pytest.fixture(scope="module")
@@ -36,11 +28,7 @@ def demo_origin(demo_tree, tmp_path_factory):
 def conf(demo_tree, demo_origin, tmp_path_factory):
     """An LXD_CONF with remote REMOTE -> the origin's https URL, trusted through the per-remote
     certificate pin servercerts/REMOTE.crt (the way `lxcdn demo` tells users to)."""
-    c = tmp_path_factory.mktemp("lxc-conf")
-    (c / "servercerts").mkdir()
-    shutil.copy(demo_tree.ca, c / "servercerts" / f"{REMOTE}.crt")
-    lxc(["remote", "add", REMOTE, demo_origin.https, "--protocol=simplestreams"], c)
-    return c
+    return lxc_remote_conf(tmp_path_factory.mktemp("lxc-conf"), REMOTE, demo_origin.https, demo_tree.ca)
 
 
 def image_by(demo_tree, arch, variant):
@@ -103,15 +91,7 @@ def test_image_info_of_an_unknown_alias_fails(conf):
 
 def test_image_export_downloads_files_matching_the_fingerprint(demo_tree, conf, tmp_path):
     for image in demo_tree.images:
-        out = tmp_path / image.alias.replace("/", "_")
-        out.mkdir()
-        lxc(["image", "export", f"{REMOTE}:{image.alias}", f"{out}/"], conf)
-        files = {p.name: p.read_bytes() for p in out.iterdir()}
-        assert sorted(files) == ["incus.tar.xz", "rootfs.squashfs"]
-        meta, root = files["incus.tar.xz"], files["rootfs.squashfs"]
-        assert hashlib.sha256(meta).hexdigest() == image.meta_sha256
-        assert hashlib.sha256(root).hexdigest() == image.root_sha256
-        assert hashlib.sha256(meta + root).hexdigest() == image.fingerprint
+        lxc_export_and_verify(conf, REMOTE, image, tmp_path / image.alias.replace("/", "_"))
 
 
 def test_ssl_cert_file_trusts_the_ca_without_a_pin(demo_tree, demo_origin, tmp_path):
