@@ -1,8 +1,7 @@
 """Helpers shared by the bench/ scripts: process placement, CPU accounting, server processes
 (nginx and lxcdn) started and stopped by the bench, wrk runs, the machine-load gate and tables.
 
-Factored out of bench/origin/run (which still carries its own copies; it can switch to these
-without changing behaviour: same names, same semantics). Import with
+Import with
     sys.path.insert(0, str(REPO / "bench/lib")); import benchlib
 """
 import ctypes
@@ -228,22 +227,24 @@ def wrk(url, conns, seconds, client_cpus, nice, headers=(), env=None, threads=No
     return {k: int(v) for k, v in (kv.split("=") for kv in m.group(1).split())}
 
 
-def measured_wrk(server_pids, url, conns, seconds, client_cpus, nice, headers=()):
-    """wrk() plus what the run cost: server CPU (cpu_s), wrk CPU (wrk_cpu_s), CPU of everything
+def measured_wrk(server_pids, url, conns, seconds, client_cpus, nice, headers=(), env=None):
+    """wrk() plus what the run cost: server CPU (cpu_s), wrk CPU (wrk_cpu_s), (soft)irq time
+    (irq_cpu_s; without CONFIG_IRQ_TIME_ACCOUNTING it is also inside the others), CPU of everything
     else on the machine (other_cpu_s; large = a busy machine, then noisy=True), and the derived
-    gbps (10^9 bytes/s), rps, cpu_ms_per_gb and errors."""
-    cpu0, (busy0, _, steal0), wrk0 = proc_cpu_seconds(server_pids), machine_cpu_seconds(), children_cpu_seconds()
-    r = wrk(url, conns, seconds, client_cpus, nice, headers)
+    gbps (10^9 bytes/s), rps, cpu_ms_per_gb, cpu_us_per_req and errors."""
+    cpu0, (busy0, irq0, steal0), wrk0 = proc_cpu_seconds(server_pids), machine_cpu_seconds(), children_cpu_seconds()
+    r = wrk(url, conns, seconds, client_cpus, nice, headers, env)
     r["cpu_s"] = proc_cpu_seconds(server_pids) - cpu0
     r["wrk_cpu_s"] = children_cpu_seconds() - wrk0
-    busy1, _, steal1 = machine_cpu_seconds()
-    r["steal_s"] = steal1 - steal0
+    busy1, irq1, steal1 = machine_cpu_seconds()
+    r["irq_cpu_s"], r["steal_s"] = irq1 - irq0, steal1 - steal0
     r["other_cpu_s"] = busy1 - busy0 - r["cpu_s"] - r["wrk_cpu_s"]
     secs = r["duration_us"] / 1e6
     r["noisy"] = r["other_cpu_s"] + r["steal_s"] > 0.1 * CORES * secs
     r["rps"] = r["requests"] / secs
     r["gbps"] = r["bytes"] / secs / 1e9
     r["cpu_ms_per_gb"] = r["cpu_s"] * 1e3 / max(r["bytes"] / 1e9, 1e-9)
+    r["cpu_us_per_req"] = r["cpu_s"] * 1e6 / max(r["requests"], 1)
     r["errors"] = sum(r[k] for k in ("connect", "read", "write", "status", "timeout"))
     return r
 
