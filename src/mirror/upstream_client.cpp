@@ -63,7 +63,13 @@ std::string host_field(const upstream_config& c) {
 
 class upstream_connection {
  public:
-  upstream_connection(asio::any_io_executor ex, ssl::context& ctx) : stream(ex, ctx) {}
+  upstream_connection(asio::any_io_executor ex, ssl::context& ctx) : stream(ex, ctx) {
+    // Beast reads max(512, free capacity) bytes per read_some and grows the buffer only when a
+    // read needs more than that; left at its small starting size, every body read would be
+    // 512 bytes (measured: 150,000 reads and pwrites for 64 MiB, a fill at 1/10 of the
+    // origin's TLS speed). One TLS record is at most 16 KiB of plaintext.
+    buffer.reserve(64 * 1024);
+  }
   beast::ssl_stream<beast::tcp_stream> stream;
   beast::flat_buffer buffer;
   std::optional<http::response_parser<http::buffer_body>> parser;
