@@ -75,6 +75,7 @@ int main(int argc, char** argv) {
       ->group("");
   std::vector<std::string> purge_paths;
   auto* purge = mirror->add_subcommand("purge", "Remove cached entries for the given paths");
+  purge->fallthrough();  // `lxcdn mirror purge --config X PATH` and `mirror --config X purge`
   purge->add_option("PATH", purge_paths, "request paths, e.g. /images/debian/12/...")->required();
 
   lxcdn::checkmirror::check_options check_opt;

@@ -106,6 +106,18 @@ std::string mirror_handler::status_json() const {
 
 asio::awaitable<bool> mirror_handler::handle(const net::request& req, net::response_sink& sink,
                                              bool keep_alive) {
+  bool ok = co_await respond(req, sink, keep_alive);
+  if (ctx_.config.access_log) {
+    spdlog::info("{} {} {} {} {}", req.peer.address().to_string(),
+                 std::string_view(req.message.method_string()),
+                 std::string_view(req.message.target()), sink.body_bytes_written(),
+                 ok ? "ok" : "aborted");
+  }
+  co_return ok;
+}
+
+asio::awaitable<bool> mirror_handler::respond(const net::request& req, net::response_sink& sink,
+                                              bool keep_alive) {
   const auto& msg = req.message;
   const unsigned version = msg.version();
   const bool head_only = msg.method() == bhttp::verb::head;

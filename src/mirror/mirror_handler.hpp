@@ -26,6 +26,10 @@ class mirror_handler final : public net::request_handler {
   boost::asio::awaitable<bool> handle(const net::request& req, net::response_sink& sink,
                                       bool keep_alive) override;
 
+  // The response itself; handle() adds the access log line around it.
+  boost::asio::awaitable<bool> respond(const net::request& req, net::response_sink& sink,
+                                       bool keep_alive);
+
   // The JSON document served at /.lxcdn/status.
   std::string status_json() const;
 
