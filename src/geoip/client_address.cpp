@@ -4,19 +4,14 @@
 #include <optional>
 #include <vector>
 
+#include "core/text.hpp"
+
 namespace lxcdn::geoip {
 namespace {
 
-// Without the optional whitespace around a list element (RFC 9110 §5.6.1).
-std::string_view trim(std::string_view s) {
-  const auto first = s.find_first_not_of(" \t");
-  return first == std::string_view::npos ? std::string_view()
-                                         : s.substr(first, s.find_last_not_of(" \t") - first + 1);
-}
-
 // One X-Forwarded-For element: an address, optionally "[v6]:port" or "v4:port".
 std::optional<ip_address> parse_hop(std::string_view s) {
-  s = trim(s);
+  s = lxcdn::trim_ows(s);
   if (auto a = parse_ip_address(s)) {
     return a;
   }

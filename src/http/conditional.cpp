@@ -3,20 +3,11 @@
 #include <fmt/format.h>
 
 #include "http/http_date.hpp"
+#include "core/text.hpp"
 
 namespace lxcdn::http {
 
 namespace {
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
-    s.remove_prefix(1);
-  }
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) {
-    s.remove_suffix(1);
-  }
-  return s;
-}
 
 std::string_view opaque(std::string_view tag) {
   if (tag.starts_with("W/")) {
@@ -32,11 +23,11 @@ std::string make_etag(std::uint64_t size, std::time_t mtime) {
 }
 
 bool is_not_modified(const preconditions& p, const validators& v) {
-  if (!trim(p.if_none_match).empty()) {
+  if (!trim_ows(p.if_none_match).empty()) {
     std::string_view list = p.if_none_match;
     while (!list.empty()) {
       auto comma = list.find(',');
-      auto item = trim(list.substr(0, comma));
+      auto item = trim_ows(list.substr(0, comma));
       list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
       if (item == "*" || (!item.empty() && opaque(item) == opaque(v.etag))) {
         return true;
@@ -44,15 +35,15 @@ bool is_not_modified(const preconditions& p, const validators& v) {
     }
     return false;
   }
-  if (!trim(p.if_modified_since).empty()) {
-    auto since = parse_http_date(trim(p.if_modified_since));
+  if (!trim_ows(p.if_modified_since).empty()) {
+    auto since = parse_http_date(trim_ows(p.if_modified_since));
     return since && v.mtime <= *since;
   }
   return false;
 }
 
 bool if_range_allows(const preconditions& p, const validators& v) {
-  auto ir = trim(p.if_range);
+  auto ir = trim_ows(p.if_range);
   if (ir.empty()) {
     return true;
   }

@@ -1,21 +1,13 @@
 #include "http/range.hpp"
 
+#include "core/text.hpp"
+
 #include <charconv>
 #include <optional>
 
 namespace lxcdn::http {
 
 namespace {
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
-    s.remove_prefix(1);
-  }
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) {
-    s.remove_suffix(1);
-  }
-  return s;
-}
 
 std::optional<std::uint64_t> parse_u64(std::string_view s) {
   if (s.empty() || s.size() > 19) {
@@ -49,11 +41,11 @@ bool iequals_prefix(std::string_view s, std::string_view prefix) {
 
 range_decision resolve_range(std::string_view header, std::uint64_t size) {
   range_decision full;
-  header = trim(header);
+  header = trim_ows(header);
   if (!iequals_prefix(header, "bytes=")) {
     return full;
   }
-  auto spec = trim(header.substr(6));
+  auto spec = trim_ows(header.substr(6));
   if (spec.find(',') != std::string_view::npos) {
     return full;
   }
@@ -61,8 +53,8 @@ range_decision resolve_range(std::string_view header, std::uint64_t size) {
   if (dash == std::string_view::npos) {
     return full;
   }
-  auto first_text = trim(spec.substr(0, dash));
-  auto last_text = trim(spec.substr(dash + 1));
+  auto first_text = trim_ows(spec.substr(0, dash));
+  auto last_text = trim_ows(spec.substr(dash + 1));
   range_decision r;
   if (first_text.empty()) {
     // suffix-range: the last N bytes
