@@ -290,7 +290,6 @@ def test_kill_9_during_eight_fills_loses_only_the_unfinished_ones(mirror_factory
         assert len(upstream_gets(nginx, p)) == 2
 
 
-@pytest.mark.skipif(not ipv6_loopback_available(), reason="no IPv6 loopback")
 def test_an_ipv6_upstream_is_asked_with_a_bracketed_host(published, certs, tmp_path, files):
     """https://[::1]:PORT as upstream.url: connect, verify the certificate's IP name, and send
     `Host: [::1]:PORT` (RFC 9110 §7.2); nginx answers 400 to an unbracketed `::1:PORT`."""

@@ -239,7 +239,6 @@ def test_sighup_with_broken_files_keeps_the_old_certificate_and_warns(reloadable
     assert o.proc.poll() is None
 
 
-@pytest.mark.skipif(not ipv6_loopback_available(), reason="no IPv6 loopback here")
 def test_ipv6_listeners_plain_and_tls(tree, certs, tmp_path):
     ca, chain, key = certs
     with Origin(tmp_path, origin_yaml(tree.root, chain, key, host="::1")) as o:
