@@ -48,11 +48,19 @@ struct root_item {
   std::string combined_sha256;  // lowercase hex sha256(metadata bytes ‖ root bytes)
 };
 
+// A squashfs delta (xdelta3 VCDIFF) from an earlier version of the same product to this one's
+// rootfs.squashfs; item key "delta-<base_serial>.vcdiff", ftype "squashfs.vcdiff" (spec 1.4).
+struct delta_item {
+  std::string base_serial;  // `delta_base`: a version listed in the same product
+  file_digest file;
+};
+
 // One build directory (one version of a product) that made it into the index.
 struct build {
   std::string dir;       // relative to ROOT, for messages: "images/debian/12/amd64/default/S"
   file_digest metadata;  // incus.tar.xz (or lxd.tar.xz), published under both ftypes
   std::vector<root_item> roots;  // at least one, in root_formats order
+  std::vector<delta_item> deltas;  // `lxcdn publish` only; `lxcdn index` lists none
 };
 
 struct product {
@@ -61,6 +69,9 @@ struct product {
   std::string arch;
   std::string variant;
   std::map<std::string, build> versions;  // serial -> build; never empty in a catalog
+  // Set by `lxcdn publish` from its alias policy; unset: product_aliases() (product_naming.hpp).
+  std::optional<std::string> aliases;
+  std::map<std::string, std::string> requirements;  // `requirements`; string values (spec 1.3)
 };
 
 // Everything the index will list: product name ("os:release:arch:variant") -> product.

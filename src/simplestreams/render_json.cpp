@@ -34,16 +34,26 @@ void write_metadata_item(json_writer& w, std::string_view ftype, const build& b)
 }
 
 void write_items(json_writer& w, const build& b) {
-  // Item keys in byte order: the metadata items interleave with the root items.
-  std::map<std::string_view, const root_item*> items;  // nullptr = a metadata item
+  // Item keys in byte order: the metadata items interleave with the root and delta items.
+  std::map<std::string, const root_item*> items;  // nullptr = a metadata or delta item
+  std::map<std::string, const delta_item*> deltas;
   items.emplace("incus.tar.xz", nullptr);
   items.emplace("lxd.tar.xz", nullptr);
   for (const auto& r : b.roots) {
     items.emplace(format_of(r.kind).item_key, &r);
   }
+  for (const auto& d : b.deltas) {
+    auto key = "delta-" + d.base_serial + ".vcdiff";
+    items.emplace(key, nullptr);
+    deltas.emplace(key, &d);
+  }
   w.key("items").begin_object();
   for (const auto& [item_key, root] : items) {
-    if (root == nullptr) {
+    if (auto d = deltas.find(item_key); d != deltas.end()) {
+      w.key(item_key).begin_object().member("delta_base", d->second->base_serial);
+      write_file_fields(w, "squashfs.vcdiff", d->second->file);
+      w.end_object();
+    } else if (root == nullptr) {
       write_metadata_item(w, item_key, b);
     } else {
       w.key(item_key).begin_object();
@@ -56,14 +66,17 @@ void write_items(json_writer& w, const build& b) {
 
 void write_product(json_writer& w, const product& p) {
   w.begin_object()
-      .member("aliases", product_aliases(p.os, p.release, p.variant))
+      .member("aliases", p.aliases ? *p.aliases : product_aliases(p.os, p.release, p.variant))
       .member("arch", p.arch)
       .member("os", os_title(p.os))
       .member("release", p.release)
       .member("release_title", p.release)
       .key("requirements")
-      .begin_object()
-      .end_object()
+      .begin_object();
+  for (const auto& [k, v] : p.requirements) {
+    w.member(k, v);
+  }
+  w.end_object()
       .member("variant", p.variant)
       .key("versions")
       .begin_object();

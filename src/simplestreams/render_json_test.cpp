@@ -95,3 +95,32 @@ TEST(RenderJson, ImagesCarriesEveryItemAndCombinedField) {
 
 }  // namespace
 }  // namespace lxcdn::simplestreams
+
+namespace lxcdn::simplestreams {
+namespace {
+
+// `lxcdn publish` sets aliases and requirements from its policy and adds squashfs deltas.
+TEST(RenderJson, PublisherAliasesRequirementsAndDeltas) {
+  catalog c;
+  const std::string dir = "images/debian/bookworm/amd64/default/20240102";
+  build b;
+  b.metadata = {dir + "/incus.tar.xz", 1, "m"};
+  b.roots = {{root_kind::squashfs, {dir + "/rootfs.squashfs", 2, "s"}, "f"}};
+  b.deltas = {{"20240101", {dir + "/delta-20240101.vcdiff", 3, "d"}}};
+  auto& p = c.products["debian:bookworm:amd64:default"];
+  p = {"debian", "bookworm", "amd64", "default", {}};
+  p.aliases = "debian/bookworm/default,debian/12";
+  p.requirements = {{"secureboot", "false"}, {"cgroup", "v2"}};
+  p.versions["20240102"] = b;
+  auto json = render_images_json(c);
+  EXPECT_NE(json.find(R"("aliases":"debian/bookworm/default,debian/12")"), std::string::npos);
+  EXPECT_NE(json.find(R"("requirements":{"cgroup":"v2","secureboot":"false"})"), std::string::npos);
+  EXPECT_NE(json.find(R"("items":{"delta-20240101.vcdiff":{"delta_base":"20240101",)"
+                      R"("ftype":"squashfs.vcdiff","path":")" + dir +
+                      R"(/delta-20240101.vcdiff","sha256":"d","size":3},"incus.tar.xz":)"),
+            std::string::npos)
+      << json;
+}
+
+}  // namespace
+}  // namespace lxcdn::simplestreams
