@@ -19,6 +19,7 @@
 #include "mirror/run_mirror.hpp"
 #include "origin/origin_config.hpp"
 #include "origin/run_origin.hpp"
+#include "app/publish_command.hpp"
 #include "simplestreams/write_index.hpp"
 
 #ifndef LXCDN_VERSION
@@ -102,6 +103,9 @@ int main(int argc, char** argv) {
       "index", "Scan ROOT/images/... and write ROOT/streams/v1/index.json and images.json");
   index->add_option("ROOT", index_root, "published tree (holds images/)")->required();
 
+  // `lxcdn validate` and `lxcdn publish` (docs/publish.md).
+  auto publish_cli = lxcdn::publish::add_publish_commands(app);
+
   lxcdn::demo::demo_options demo_opt;
   bool demo_prepare_only = false;
   auto* demo = app.add_subcommand(
@@ -174,6 +178,9 @@ int main(int argc, char** argv) {
     }
     if (*index) {
       return cmd_index(index_root);
+    }
+    if (auto rc = lxcdn::publish::run_publish_commands(publish_cli)) {
+      return *rc;
     }
     if (*geoip_lookup) {
       std::cout << lxcdn::geoip::lookup_command(geoip_opt) << std::flush;

@@ -1,0 +1,33 @@
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+
+namespace lxcdn::publish {
+
+// Small file-system steps of a publication. Each throws publish_error naming the path on failure.
+
+// Hard-links `from` to `to` (a new name); across file systems, copies instead (then fsyncs).
+// Returns true if it linked, false if it copied.
+bool link_or_copy(const std::filesystem::path& from, const std::filesystem::path& to);
+
+// Points the symlink `link` at `target` atomically: a temporary symlink beside it is renamed over
+// it (rename(2)), so a reader resolving `link` sees the old or the new target, never nothing.
+// The directory is fsynced after.
+void replace_symlink(const std::filesystem::path& link, const std::string& target);
+
+// The target of the symlink `link`, or nullopt if it does not exist or is not a symlink.
+std::optional<std::string> read_link(const std::filesystem::path& link);
+
+// Flushes the file system holding `dir` (syncfs(2)): a generation's files are on disk before the
+// pointer that names them moves.
+void sync_file_system(const std::filesystem::path& dir);
+
+// The whole content of `p`, or nullopt if it cannot be opened.
+std::optional<std::string> read_whole_file(const std::filesystem::path& p);
+
+// Removes `p` and everything below it; a missing `p` is fine.
+void remove_tree(const std::filesystem::path& p);
+
+}  // namespace lxcdn::publish

@@ -1,0 +1,92 @@
+#include "publish/verify_generation.hpp"
+
+#include <fstream>
+#include <sstream>
+
+#include "core/sha256.hpp"
+#include "mirror/image_index.hpp"
+#include "publish/fs_ops.hpp"
+#include "publish/hash_cache.hpp"
+
+namespace lxcdn::publish {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+}  // namespace
+
+std::vector<std::string> verify_generation(const fs::path& root, const generation_state& state,
+                                           signer& sign) {
+  std::vector<std::string> problems;
+  auto index = read_whole_file(root / "streams/v1/index.json");
+  if (!index) {
+    return {"streams/v1/index.json is missing"};
+  }
+  std::string error;
+  auto paths = mirror::products_paths(*index, error);
+  if (!error.empty()) {
+    return {"streams/v1/index.json: " + error};
+  }
+  mirror::image_index listed;
+  for (const auto& p : paths) {
+    auto text = read_whole_file(root / p);
+    if (!text) {
+      problems.push_back(p + " is named by the index but missing");
+      continue;
+    }
+    if (!mirror::add_products(*text, listed, error)) {
+      problems.push_back(p + ": " + error);
+    }
+  }
+  for (const auto& [path, file] : listed.files) {
+    auto rel = path.substr(1);  // "/images/..." -> "images/..."
+    auto key = key_of(root / rel);
+    if (!key) {
+      problems.push_back(rel + " is listed but is not a regular file in the generation");
+      continue;
+    }
+    if (key->size != file.size) {
+      problems.push_back(rel + " is listed with " + std::to_string(file.size) + " bytes but has " +
+                         std::to_string(key->size));
+      continue;
+    }
+    std::string actual;
+    if (auto it = state.files.find(rel); it != state.files.end() && it->second.key == *key) {
+      actual = it->second.sha256;
+    } else {
+      actual = sha256_file(root / rel);
+    }
+    if (actual != file.sha256) {
+      problems.push_back(rel + " is listed with sha256 " + file.sha256 + " but has " + actual);
+    }
+  }
+  for (const char* doc : {"index", "images"}) {
+    auto base = root / "streams/v1" / doc;
+    auto json = read_whole_file(base.string() + ".json");
+    auto sjson = read_whole_file(base.string() + ".sjson");
+    auto gpg = read_whole_file(base.string() + ".json.gpg");
+    if (!json || !sjson || !gpg) {
+      problems.push_back(std::string("streams/v1/") + doc + ": .json, .sjson or .json.gpg missing");
+      continue;
+    }
+    if (auto bad = sign.verify_detached(*gpg, *json)) {
+      problems.push_back(std::string("streams/v1/") + doc + ".json.gpg: " + *bad);
+    }
+    // index.sjson carries the index with its products paths pointing at .sjson files
+    // (simplestreams' make_signed_content_paths), so its body is not index.json's.
+    std::string body = *json;
+    if (std::string_view(doc) == "index") {
+      for (auto at = body.find("images.json\""); at != std::string::npos;
+           at = body.find("images.json\"", at)) {
+        body.replace(at, 11, "images.sjson");
+      }
+    }
+    if (auto bad = sign.verify_clearsigned(*sjson, body)) {
+      problems.push_back(std::string("streams/v1/") + doc + ".sjson: " + *bad);
+    }
+  }
+  return problems;
+}
+
+}  // namespace lxcdn::publish
