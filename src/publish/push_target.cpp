@@ -152,7 +152,7 @@ push_result push_generation(const std::string& target, const fs::path& generatio
         args.push_back(generation.string() + "/");
         args.push_back(n.rsync_destination("generations/" + id + ".partial"));
         try {
-          demo::run_tool(rsync, args);
+          demo::run_tool(demo::require_tool(rsync.string(), "rsync"), args);
         } catch (const std::exception& e) {
           r.message = std::string("push failed: ") + e.what() + "; still serving " + serving;
           return r;
