@@ -4,33 +4,51 @@
 #include <string>
 
 #include "geoip/geoip_store.hpp"
-#include "health/prober.hpp"
 #include "net/request_handler.hpp"
 #include "origin/origin_config.hpp"
+#include "origin/origin_metrics.hpp"
+#include "origin/routing_store.hpp"
+#include "origin/status_page.hpp"
 
 namespace lxcdn::origin {
 
+// Reserved paths of the origin (public, read-only). The published tree never holds them: `lxcdn
+// index` ignores dot directories and a request for them never reaches the tree.
+inline constexpr std::string_view status_page_path = "/.lxcdn/mirrors";
+inline constexpr std::string_view status_json_path = "/.lxcdn/mirrors.json";
+inline constexpr std::string_view metrics_path = "/.lxcdn/metrics";
+
 // The origin's request handler: `/images/...` redirected to the best healthy mirror for the
-// client (GeoIP selection) or served, everything else served from the published tree.
-// Immutable after construction apart from the snapshots it reads (GeoIP data, mirror health);
-// safe to call from every session concurrently.
+// client (GeoIP selection) or served, the status page and /metrics, everything else served from
+// the published tree. Holds no state of its own beyond references; safe to call from every
+// session concurrently. The redirect path reads two snapshots (GeoIP data, routing table)
+// without taking a lock and bumps sharded counters.
 class origin_handler final : public net::request_handler {
  public:
-  // `geo` and `board` may be null when no mirror is configured.
-  origin_handler(const origin_config& config, const geoip::geoip_store* geo,
-                 const health::health_board* board);
+  origin_handler(const origin_config& config, const geoip::geoip_store& geo,
+                 const routing_store& routes, origin_metrics& metrics);
 
   boost::asio::awaitable<bool> handle(const net::request& req, net::response_sink& sink,
                                       bool keep_alive) override;
 
+  // The status rows (status page, admin API).
+  static std::vector<status_row> status_rows(const routing_store& routes,
+                                                    const origin_metrics& metrics);
+
  private:
-  // The redirect for this request, or nullopt to serve it here. Writes the explain document
-  // into `explain` when the request asks for it.
-  std::optional<std::string> choose_redirect(const net::request& req, std::string* explain) const;
+  struct choice {
+    std::optional<std::string> location;  // the redirect, or nullopt to serve it here
+    local_reason why_local = local_reason::no_candidate;
+  };
+  // Writes the explain document into `explain` when the request asks for it.
+  choice choose_redirect(const net::request& req, std::string* explain) const;
+  boost::asio::awaitable<bool> serve_reserved(const net::request& req, net::response_sink& sink,
+                                              bool keep_alive, std::string_view path);
 
   const origin_config& config_;
-  const geoip::geoip_store* geo_;
-  const health::health_board* board_;
+  const geoip::geoip_store& geo_;
+  const routing_store& routes_;
+  origin_metrics& metrics_;
 };
 
 }  // namespace lxcdn::origin

@@ -23,6 +23,7 @@
 #include "publish/progress.hpp"
 #include "publish/push_target.hpp"
 #include "publish/retention.hpp"
+#include "publish/signed_body.hpp"
 #include "publish/signer.hpp"
 #include "publish/verify_generation.hpp"
 #include "simplestreams/fingerprint.hpp"
@@ -91,16 +92,6 @@ std::map<std::string, ss::entry_type> entries_of(const fs::path& dir) {
 void write_json_and_gzip(const fs::path& path, const std::string& text) {
   write_file_atomically(path, text);
   write_file_atomically(fs::path(path.string() + ".gz"), ss::gzip_compress(text));
-}
-
-// The index as index.sjson carries it: products paths pointing at the clearsigned products file
-// (simplestreams' make_signed_content_paths).
-std::string signed_index_body(std::string text) {
-  for (auto at = text.find("images.json\""); at != std::string::npos;
-       at = text.find("images.json\"", at)) {
-    text.replace(at, 11, "images.sjson");
-  }
-  return text;
 }
 
 std::string next_generation_id(const std::string& previous) {
@@ -477,10 +468,10 @@ int run_publish(const publish_config& c, const publish_options& opt, std::ostrea
       auto images_json = ss::render_images_json(cat);
       auto index_json = ss::render_index_json(cat);
       write_json_and_gzip(streams / "images.json", images_json);
-      write_file_atomically(streams / "images.sjson", sign.clearsign(images_json));
+      write_file_atomically(streams / "images.sjson", sign.clearsign(signed_body(images_json, false)));
       write_file_atomically(streams / "images.json.gpg", sign.detach_sign(images_json));
       write_json_and_gzip(streams / "index.json", index_json);
-      write_file_atomically(streams / "index.sjson", sign.clearsign(signed_index_body(index_json)));
+      write_file_atomically(streams / "index.sjson", sign.clearsign(signed_body(index_json, true)));
       write_file_atomically(streams / "index.json.gpg", sign.detach_sign(index_json));
 
       for (const auto& b : plan.listed) {

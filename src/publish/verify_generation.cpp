@@ -7,6 +7,7 @@
 #include "mirror/image_index.hpp"
 #include "publish/fs_ops.hpp"
 #include "publish/hash_cache.hpp"
+#include "publish/signed_body.hpp"
 
 namespace lxcdn::publish {
 
@@ -73,15 +74,8 @@ std::vector<std::string> verify_generation(const fs::path& root, const generatio
     if (auto bad = sign.verify_detached(*gpg, *json)) {
       problems.push_back(std::string("streams/v1/") + doc + ".json.gpg: " + *bad);
     }
-    // index.sjson carries the index with its products paths pointing at .sjson files
-    // (simplestreams' make_signed_content_paths), so its body is not index.json's.
-    std::string body = *json;
-    if (std::string_view(doc) == "index") {
-      for (auto at = body.find("images.json\""); at != std::string::npos;
-           at = body.find("images.json\"", at)) {
-        body.replace(at, 11, "images.sjson");
-      }
-    }
+    // index.sjson names images.sjson, and both are broken into lines (signed_body.hpp).
+    auto body = signed_body(*json, std::string_view(doc) == "index");
     if (auto bad = sign.verify_clearsigned(*sjson, body)) {
       problems.push_back(std::string("streams/v1/") + doc + ".sjson: " + *bad);
     }

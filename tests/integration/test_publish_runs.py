@@ -1,7 +1,9 @@
 """`lxcdn publish` run by run: ingest decisions and their reasons, --dry-run, a missing key,
 incremental hashing, duplicates, retention and the grace period under an injected clock."""
+import json
 import os
 import shutil
+import subprocess
 
 import pytest
 
@@ -80,7 +82,6 @@ def test_an_unusable_key_fails_before_anything_is_written(pub, tmp_path):
     protected.home = tmp_path / "protected"
     protected.home.mkdir(mode=0o700)
     protected.env = dict(os.environ, GNUPGHOME=str(protected.home))
-    import subprocess
     subprocess.run(["gpg", "--batch", "--pinentry-mode", "loopback", "--passphrase", "secret",
                     "--quick-gen-key", "locked <locked@lxcdn.invalid>", "ed25519", "sign", "never"],
                    env=protected.env, check=True, capture_output=True)
@@ -172,3 +173,22 @@ def test_retention_keeps_the_newest_n_and_deletes_after_the_grace_period(key, tm
     p = pub.publish()
     assert "older than the newest 2 builds of debian:bookworm:amd64:default" in p.stdout
     assert late.is_dir()
+
+
+def test_a_large_index_is_clearsigned_in_lines_gpg_accepts(pub, key):
+    """The compact images.json is one long line; GnuPG cannot clearsign lines of 20,000 bytes or
+    more, so the .sjson carries the same document broken after its commas."""
+    for i in range(24):
+        pub.build("20240101_05:24", variant=f"v{i:02d}")
+    pub.publish()
+    streams = pub.targets[0] / "current/streams/v1"
+    assert len((streams / "images.json").read_bytes()) > 20000
+    for name in ("images", "index"):
+        v = key.verify(streams / f"{name}.sjson")
+        assert v.returncode == 0 and f"VALIDSIG {key.fingerprint}" in v.stdout, v.stderr
+        body = subprocess.run(["gpg", "--batch", "--decrypt", str(streams / f"{name}.sjson")], env=key.env,
+                              capture_output=True, text=True, check=True).stdout
+        expected = json.loads((streams / f"{name}.json").read_text())
+        if name == "index":
+            expected["index"]["images"]["path"] = "streams/v1/images.sjson"
+        assert json.loads(body) == expected
