@@ -17,6 +17,7 @@
 #include "geoip/lookup_command.hpp"
 #include "mirror/mirror_config.hpp"
 #include "mirror/run_mirror.hpp"
+#include "origin/mirrors_command.hpp"
 #include "origin/origin_config.hpp"
 #include "origin/run_origin.hpp"
 #include "app/publish_command.hpp"
@@ -136,6 +137,35 @@ int main(int argc, char** argv) {
   geoip_lookup->add_option("--config", geoip_opt.config,
                            "origin config whose geoip.overrides apply too");
 
+  lxcdn::origin::mirrors_options mirrors_opt;
+  auto* mirrors = app.add_subcommand(
+      "mirrors", "Show and change the origin's mirrors through its admin API (see "
+                 "docs/operations.md)");
+  mirrors->require_subcommand(1);
+  auto add_admin_flags = [&](CLI::App* c) {
+    c->add_option("--admin", mirrors_opt.admin_url,
+                  "admin API URL, http://ADDRESS:PORT (default: admin.listen of --config, else "
+                  "http://127.0.0.1:9180)");
+    c->add_option("--token-file", mirrors_opt.token_file,
+                  "file holding the admin token (default: admin.token_file of --config, else "
+                  "$LXCDN_ADMIN_TOKEN)");
+    c->add_option("-c,--config", mirrors_opt.config, "the origin's YAML config");
+    c->add_flag("--json", mirrors_opt.json, "print the API's JSON answer");
+  };
+  auto* mirrors_list = mirrors->add_subcommand(
+      "list", "List every mirror: state (* = set through the API), health, last check, "
+              "redirects per minute");
+  add_admin_flags(mirrors_list);
+  for (auto [verb, help] : {std::pair{"show", "Show one mirror"},
+                            std::pair{"drain", "Stop new redirects to NAME (transfers in progress "
+                                               "finish): maintenance"},
+                            std::pair{"enable", "Put NAME back into rotation (state active)"},
+                            std::pair{"disable", "Take NAME out of rotation (state disabled)"}}) {
+    auto* c = mirrors->add_subcommand(verb, help);
+    c->add_option("NAME", mirrors_opt.name, "the mirror's name in the origin config")->required();
+    add_admin_flags(c);
+  }
+
   std::string log_level = "info";
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error or off (logs go to stderr)")
       ->capture_default_str()
@@ -188,6 +218,13 @@ int main(int argc, char** argv) {
     }
     if (*demo) {
       return cmd_demo(demo_opt, demo_prepare_only);
+    }
+    if (*mirrors) {
+      mirrors_opt.action = mirrors->get_subcommands().front()->get_name();
+      auto r = lxcdn::origin::run_mirrors_command(mirrors_opt);
+      std::cout << r.out << std::flush;
+      std::cerr << r.err << std::flush;
+      return r.exit_code;
     }
   } catch (const lxcdn::config_error& e) {
     std::cerr << "lxcdn: " << e.what() << "\n";

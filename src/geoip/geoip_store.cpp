@@ -6,16 +6,13 @@ namespace lxcdn::geoip {
 
 geoip_store::geoip_store(geoip_settings settings)
     : current_(std::make_shared<const geo_snapshot>(std::move(settings))) {
-  last_tried_ = current_->database_file();
+  last_tried_ = current_.load()->database_file();
 }
 
-std::shared_ptr<const geo_snapshot> geoip_store::current() const {
-  std::lock_guard lock(mutex_);
-  return current_;
-}
+std::shared_ptr<const geo_snapshot> geoip_store::current() const { return current_.load(); }
 
 std::string geoip_store::install(geoip_settings settings) {
-  // Called with reload_mutex_ held. The new snapshot is built without holding mutex_, so
+  // Called with reload_mutex_ held. The new snapshot is built before it is stored, so
   // lookups go on against the old one meanwhile.
   if (!settings.database.empty()) {
     last_tried_ = identify_file(settings.database);
@@ -27,8 +24,7 @@ std::string geoip_store::install(geoip_settings settings) {
     ++failed_reloads_;
     return e.what();
   }
-  std::lock_guard lock(mutex_);
-  current_ = std::move(next);
+  current_.store(std::move(next));
   return {};
 }
 

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 
+#include "core/snapshot_cell.hpp"
 #include "geoip/geo_snapshot.hpp"
 
 namespace lxcdn::geoip {
@@ -22,6 +23,9 @@ class geoip_store {
   explicit geoip_store(geoip_settings settings);
 
   std::shared_ptr<const geo_snapshot> current() const;
+  // The same without a lock or a reference count (the request path): valid until this thread's
+  // next local(); never hold it across a co_await (core/snapshot_cell.hpp).
+  const geo_snapshot& local() const { return current_.local(); }
 
   // Re-opens the database with the current settings (SIGHUP). Returns "" on success, else the
   // reason, e.g. "/var/lib/GeoIP/x.mmdb: cannot open GeoIP database: ..."; the old snapshot stays.
@@ -51,8 +55,7 @@ class geoip_store {
 
   std::mutex reload_mutex_;  // serializes reloads (opening a database is slow; readers never wait)
   std::optional<file_identity> last_tried_;  // guarded by reload_mutex_
-  mutable std::mutex mutex_;
-  std::shared_ptr<const geo_snapshot> current_;  // guarded by mutex_
+  snapshot_cell<geo_snapshot> current_;
   std::atomic<std::uint64_t> failed_reloads_{0};
 };
 

@@ -7,6 +7,8 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <optional>
+
 #include "checkmirror/probe.hpp"
 #include "checkmirror/site_url.hpp"
 
@@ -14,38 +16,38 @@ namespace lxcdn::health {
 
 namespace asio = boost::asio;
 
-health_board::health_board(std::size_t mirrors)
-    : statuses_(std::make_shared<const std::vector<selection::mirror_status>>(
-          mirrors, selection::mirror_status{false, 0, 1})) {}
-
-std::shared_ptr<const std::vector<selection::mirror_status>> health_board::statuses() const {
-  std::lock_guard lock(mutex_);
-  return statuses_;
-}
-
-std::vector<mirror_health_report> health_board::reports() const {
-  std::lock_guard lock(mutex_);
-  return reports_;
-}
-
-void health_board::publish(std::vector<selection::mirror_status> statuses,
-                           std::vector<mirror_health_report> reports) {
-  auto fresh = std::make_shared<const std::vector<selection::mirror_status>>(std::move(statuses));
-  std::lock_guard lock(mutex_);
-  statuses_ = std::move(fresh);
-  reports_ = std::move(reports);
-}
-
 struct prober::impl {
   impl(asio::io_context& ioc, std::vector<selection::mirror> m, probe_settings s,
-       std::function<canary()> c, health_board& b, std::function<std::int64_t()> clk)
-      : strand(asio::make_strand(ioc)), timer(strand), mirrors(std::move(m)),
-        settings(std::move(s)), canary_source(std::move(c)), board(b), clock(std::move(clk)),
+       std::function<canary()> c, health_sink p, std::function<std::int64_t()> clk)
+      : strand(asio::make_strand(ioc)), timer(strand), settings(std::move(s)),
+        canary_source(std::move(c)), publish(std::move(p)), clock(std::move(clk)),
         tls(settings.ca_file) {
-    for (const auto& mirror : mirrors) {
-      trackers.emplace_back(settings.policy);
-      reports.push_back({mirror.name});
+    apply(std::move(m));
+  }
+
+  // Installs a mirror list, keeping the tracker and report of every mirror whose name and URLs
+  // are unchanged (on the strand, between rounds).
+  void apply(std::vector<selection::mirror> next) {
+    std::vector<health_tracker> next_trackers;
+    std::vector<mirror_health_report> next_reports;
+    for (const auto& n : next) {
+      std::size_t i = 0;
+      while (i < mirrors.size() && !(mirrors[i].name == n.name &&
+                                     mirrors[i].http_url == n.http_url &&
+                                     mirrors[i].https_url == n.https_url)) {
+        ++i;
+      }
+      if (i < mirrors.size()) {
+        next_trackers.push_back(std::move(trackers[i]));
+        next_reports.push_back(std::move(reports[i]));
+      } else {
+        next_trackers.emplace_back(settings.policy);
+        next_reports.push_back({n.name});
+      }
     }
+    mirrors = std::move(next);
+    trackers = std::move(next_trackers);
+    reports = std::move(next_reports);
   }
 
   asio::strand<asio::io_context::executor_type> strand;
@@ -53,11 +55,12 @@ struct prober::impl {
   std::vector<selection::mirror> mirrors;
   probe_settings settings;
   std::function<canary()> canary_source;
-  health_board& board;
+  health_sink publish;
   std::function<std::int64_t()> clock;
   checkmirror::tls_contexts tls;
   std::vector<health_tracker> trackers;
   std::vector<mirror_health_report> reports;
+  std::optional<std::vector<selection::mirror>> pending;  // from update(), applied between rounds
   bool stopping = false;
 
   // Probes one URL of a mirror. Returns "" when healthy, else the reason.
@@ -106,8 +109,11 @@ struct prober::impl {
 
   asio::awaitable<void> loop() {
     while (!stopping) {
+      if (pending) {
+        apply(std::move(*pending));
+        pending.reset();
+      }
       auto c = canary_source();
-      std::vector<selection::mirror_status> statuses;
       for (std::size_t i = 0; i < mirrors.size() && !stopping; ++i) {
         const auto& m = mirrors[i];
         std::string failure;
@@ -121,8 +127,10 @@ struct prober::impl {
         }
         auto now = clock();
         bool ok = failure.empty();
+        ++(ok ? reports[i].probes_ok : reports[i].probes_failed);
         if (auto t = trackers[i].record(ok, now, ok ? "ok" : failure)) {
-          ++reports[i].transitions;
+          ++(t->to == health_state::up ? reports[i].transitions_up
+                                       : reports[i].transitions_down);
           if (t->to == health_state::down) {
             spdlog::warn("mirror {} is down: {}", m.name, t->reason);
           } else {
@@ -138,10 +146,13 @@ struct prober::impl {
       }
       auto now = clock();
       for (std::size_t i = 0; i < mirrors.size(); ++i) {
-        statuses.push_back({trackers[i].state() == health_state::up, trackers[i].share(now), 1.0});
+        reports[i].share = trackers[i].share(now);
       }
-      if (!stopping) {
-        board.publish(std::move(statuses), reports);
+      if (!stopping && !pending) {
+        publish(reports);
+      }
+      if (pending || stopping) {
+        continue;
       }
       timer.expires_after(settings.interval);
       co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
@@ -151,16 +162,21 @@ struct prober::impl {
 
 prober::prober(asio::io_context& ioc, std::vector<selection::mirror> mirrors,
                probe_settings settings, std::function<canary()> canary_source,
-               health_board& board, std::function<std::int64_t()> clock)
+               health_sink publish, std::function<std::int64_t()> clock)
     : impl_(std::make_unique<impl>(ioc, std::move(mirrors), std::move(settings),
-                                   std::move(canary_source), board, std::move(clock))) {}
+                                   std::move(canary_source), std::move(publish),
+                                   std::move(clock))) {}
 
 prober::~prober() = default;
 
-void prober::start() {
-  if (!impl_->mirrors.empty()) {
-    asio::co_spawn(impl_->strand, impl_->loop(), asio::detached);
-  }
+// The loop runs even with no mirror configured, so a reload that adds some is probed.
+void prober::start() { asio::co_spawn(impl_->strand, impl_->loop(), asio::detached); }
+
+void prober::update(std::vector<selection::mirror> mirrors) {
+  asio::post(impl_->strand, [this, m = std::move(mirrors)]() mutable {
+    impl_->pending = std::move(m);
+    impl_->timer.cancel();
+  });
 }
 
 void prober::stop() {

@@ -9,7 +9,6 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
@@ -33,45 +32,40 @@ struct canary {
   std::uint64_t size = 0;
 };
 
-// What the prober last saw of one mirror, for the status page and /metrics.
+// What the prober last saw of one mirror, for routing, the status page and /metrics.
 struct mirror_health_report {
   std::string name;
   health_state state = health_state::down;
-  double share = 0;
-  std::int64_t last_probe = 0;
+  double share = 0;               // slow-start share at the last probe, in [0,1]
+  std::int64_t last_probe = 0;    // unix seconds; 0 = not probed yet
   bool last_ok = false;
-  std::string last_reason;
-  std::uint64_t transitions = 0;
+  std::string last_reason = "not probed yet";
+  std::uint64_t probes_ok = 0;       // since this origin started probing it
+  std::uint64_t probes_failed = 0;
+  std::uint64_t transitions_up = 0;  // health state changes
+  std::uint64_t transitions_down = 0;
 };
 
-// The health of every mirror, published by the prober, read by every request. Internally
-// synchronized; readers get an immutable snapshot parallel to the mirror list.
-class health_board {
- public:
-  explicit health_board(std::size_t mirrors);
-  std::shared_ptr<const std::vector<selection::mirror_status>> statuses() const;
-  std::vector<mirror_health_report> reports() const;
-  void publish(std::vector<selection::mirror_status> statuses,
-               std::vector<mirror_health_report> reports);
-
- private:
-  mutable std::mutex mutex_;
-  std::shared_ptr<const std::vector<selection::mirror_status>> statuses_;  // guarded by mutex_
-  std::vector<mirror_health_report> reports_;                              // guarded by mutex_
-};
+// Receives every mirror's report after each probe round (on the prober's strand).
+using health_sink = std::function<void(std::vector<mirror_health_report>)>;
 
 // Probes every mirror every `interval`, end to end, from this origin node: the mirror's own
 // /.lxcdn/status (when it is an lxcdn mirror: its upstream must be reachable) and the canary file
 // fetched through each of its URLs (http and https), whose status, size and sha256 must be right.
 // Feeds one health_tracker per mirror, logs every transition with its reason, and publishes to
-// the board. Runs on its own strand of `ioc`; stop() ends it.
+// `publish` after every round. Runs on its own strand of `ioc`; stop() ends it. Any thread may
+// call start(), update() and stop().
 class prober {
  public:
   prober(boost::asio::io_context& ioc, std::vector<selection::mirror> mirrors,
-         probe_settings settings, std::function<canary()> canary_source, health_board& board,
+         probe_settings settings, std::function<canary()> canary_source, health_sink publish,
          std::function<std::int64_t()> clock);
   ~prober();
   void start();
+  // A new mirror list (config reload): applied before the next round, which starts at once. A
+  // mirror whose name and URLs are unchanged keeps its health history; a new or changed one
+  // starts down ("not probed yet") like at start-up.
+  void update(std::vector<selection::mirror> mirrors);
   void stop();
 
  private:

@@ -2,6 +2,11 @@
 
 #include <fmt/format.h>
 
+#include <boost/asio/ip/address.hpp>
+
+#include <charconv>
+#include <fstream>
+
 #include "core/config_error.hpp"
 #include "core/yaml_reader.hpp"
 #include "net/listen_config.hpp"
@@ -53,6 +58,35 @@ origin_config parse_origin_config(const std::string& yaml_text,
     h.fail("recover_after", "must be at least 1");
   }
   h.finish();
+  if (top.has("admin")) {
+    auto a = top.child("admin");
+    c.admin.enabled = true;
+    std::string listen;
+    a.get("listen", listen);
+    if (!listen.empty()) {
+      auto colon = listen.rfind(':');
+      auto host = colon == std::string::npos ? std::string() : listen.substr(0, colon);
+      if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+        host = host.substr(1, host.size() - 2);
+      }
+      unsigned port = 0;
+      auto digits = colon == std::string::npos ? std::string() : listen.substr(colon + 1);
+      auto [p, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), port);
+      boost::system::error_code bad;
+      boost::asio::ip::make_address(host, bad);
+      if (host.empty() || bad || digits.empty() || ec != std::errc() ||
+          p != digits.data() + digits.size() || port > 65535) {
+        a.fail("listen", fmt::format("expected ADDRESS:PORT like 127.0.0.1:9180 or [::1]:9180, "
+                                     "got '{}'", listen));
+      }
+      c.admin.address = host;
+      c.admin.port = static_cast<std::uint16_t>(port);
+    }
+    a.require("token_file");
+    a.get("token_file", c.admin.token_file);
+    c.admin.token_file = resolve_config_path(source, c.admin.token_file);
+    a.finish();
+  }
   if (c.redirect_images_to.find("://") != std::string::npos ||
       c.redirect_images_to.ends_with("/")) {
     top.fail("redirect_images_to",
@@ -61,6 +95,23 @@ origin_config parse_origin_config(const std::string& yaml_text,
   }
   top.finish();
   return c;
+}
+
+std::string read_admin_token(const std::filesystem::path& file) {
+  std::ifstream in(file);
+  std::string line;
+  if (!in || !std::getline(in, line)) {
+    throw config_error(fmt::format("{}: cannot read the admin token file", file.string()));
+  }
+  auto begin = line.find_first_not_of(" \t\r");
+  auto end = line.find_last_not_of(" \t\r");
+  auto token = begin == std::string::npos ? std::string() : line.substr(begin, end - begin + 1);
+  if (token.size() < 16) {
+    throw config_error(fmt::format("{}: the admin token must be at least 16 characters (e.g. "
+                                   "`openssl rand -hex 32 > {}`)",
+                                   file.string(), file.string()));
+  }
+  return token;
 }
 
 origin_config load_origin_config(const std::filesystem::path& file) {

@@ -25,6 +25,19 @@ struct cache_control_config {
   std::string other = "public, max-age=300";
 };
 
+// `admin:`: the admin API (docs/operations.md). Absent = no admin API. Read at start-up; only
+// the token file is re-read on SIGHUP (a token rotation needs no restart).
+struct admin_config {
+  bool enabled = false;               // the section is present
+  std::string address = "127.0.0.1";  // `listen`: "ADDRESS:PORT"; default 127.0.0.1:9180
+  std::uint16_t port = 9180;          //   (loopback: the API changes what clients get)
+  std::filesystem::path token_file;   // `token_file`: the bearer token, one line. Required.
+};
+
+// Reads the token: the file's first line without surrounding white space. Throws config_error
+// naming the file when it cannot be read or the token is shorter than 16 characters.
+std::string read_admin_token(const std::filesystem::path& file);
+
 // Everything `lxcdn origin` reads from its YAML file, parsed once at start-up (docs/origin.md).
 // Immutable after load.
 struct origin_config {
@@ -43,6 +56,7 @@ struct origin_config {
   std::vector<selection::mirror> mirrors;  // `mirrors:`; empty = every file served here
   selection::selection_settings selection;  // `selection:`
   health::probe_settings health;        // `health:`
+  admin_config admin;                   // `admin:`
 };
 
 // Reads and validates an origin config file. Throws config_error (core/config_error.hpp) whose

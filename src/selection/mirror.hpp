@@ -38,6 +38,11 @@ struct mirror {
   // `capacity`: uplink in Mbit/s, for the health checker's headroom estimate; 0 = unknown.
   std::uint64_t capacity_mbps = 0;
   operator_state state = operator_state::active;  // `state`: active, draining or disabled
+  // For people only (the status page): `place` ("London, UK"; default: the country code),
+  // `operator` (who runs it) and `notes`. Default: empty.
+  std::string place;
+  std::string operated_by;
+  std::string notes;
 
   // The base URL for a request scheme ("http" or "https"); "" when the mirror has none.
   const std::string& base_url(std::string_view scheme) const {

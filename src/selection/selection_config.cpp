@@ -95,6 +95,9 @@ mirror read_mirror(yaml_map& m) {
     m.fail("state", fmt::format("expected active, draining or disabled, got '{}'", state));
   }
   r.state = *s;
+  m.get("place", r.place);
+  m.get("operator", r.operated_by);
+  m.get("notes", r.notes);
   m.finish();
   return r;
 }

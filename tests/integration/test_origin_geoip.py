@@ -1,38 +1,15 @@
 """GeoIP redirection end to end: a real `lxcdn origin` with two real `lxcdn mirror`s, clients
 bound to different 127.0.0.x source addresses placed in different countries by `overrides`."""
-import http.client
 import json
 import signal
-import socket
 
 import pytest
 
+from geo_helpers import FAST_HEALTH, free_port, get, mirror_config
 from lxcdn_testlib import (Mirror, indexed_tree, make_ca_and_cert, origin_yaml, Origin,
                            wait_until)
 
 BUILD = "images/busybox/1.35/amd64/default/20240101_05:24"
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def get(port, path, source, headers=None, method="GET"):
-    """One request to 127.0.0.1:port from `source`; returns (status, headers, body)."""
-    c = http.client.HTTPConnection("127.0.0.1", port, timeout=10, source_address=(source, 0))
-    try:
-        c.request(method, path, headers=headers or {})
-        r = c.getresponse()
-        return r.status, {k.lower(): v for k, v in r.getheaders()}, r.read()
-    finally:
-        c.close()
-
-
-def mirror_config(cache, port, origin_https, ca):
-    return (f"upstream:\n  url: {origin_https}\n  ca_file: {ca}\n  index_refresh: 1s\n"
-            f"cache:\n  dir: {cache}\nlisten:\n  - address: 127.0.0.1\n    port: {port}\n")
 
 
 @pytest.fixture
@@ -54,14 +31,7 @@ mirrors:
   - name: asia
     http: http://127.0.0.1:{port_asia}
     country: JP
-health:
-  interval: 200ms
-  timeout: 2s
-  window: 3
-  fail_after: 2
-  recover_after: 2
-  slow_start: 0s
-"""
+{FAST_HEALTH}"""
     origin = Origin(tmp_path / "origin", origin_yaml(root, chain, key, extra=extra)).start()
     mirrors = {}
     try:
