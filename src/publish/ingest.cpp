@@ -22,8 +22,8 @@ ingest_verdict decide_ingest(const incoming_facts& f) {
   }
   if (f.lxc_only) {
     return {ingest_action::skip,
-            "LXC-only build (meta.tar.xz + rootfs.tar.xz, no incus.tar.xz or lxd.tar.xz): the "
-            "legacy LXC index is not published yet"};
+            "LXC-only build (meta.tar.xz + rootfs.tar.xz, no incus.tar.xz or lxd.tar.xz): builds "
+            "reach the legacy LXC index only beside LXD/Incus metadata"};
   }
   if (!f.selection.skip_reason.empty()) {
     return {ingest_action::skip, f.selection.skip_reason};

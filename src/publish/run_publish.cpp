@@ -19,6 +19,7 @@
 #include "publish/generation_state.hpp"
 #include "publish/hash_cache.hpp"
 #include "publish/ingest.hpp"
+#include "publish/legacy_index.hpp"
 #include "publish/product_policy.hpp"
 #include "publish/progress.hpp"
 #include "publish/push_target.hpp"
@@ -348,6 +349,11 @@ int run_publish(const publish_config& c, const publish_options& opt, std::ostrea
             auto name = std::string(ss::format_of(kind).file_name);
             link_or_copy(by_id.at(b)->in->dir / name, dest / name);
           }
+          // LXC's metadata, for the legacy index (with rootfs.tar.xz, a root above).
+          auto lxc_meta = by_id.at(b)->in->dir / "meta.tar.xz";
+          if (key_of(lxc_meta)) {
+            link_or_copy(lxc_meta, dest / "meta.tar.xz");
+          }
         } else {
           std::error_code ec;
           for (fs::directory_iterator it(prev.dir / "images" / b.path(), ec), end;
@@ -402,6 +408,7 @@ int run_publish(const publish_config& c, const publish_options& opt, std::ostrea
 
       // The catalog.
       ss::catalog cat;
+      std::vector<build_id> legacy_builds;  // listed builds with meta.tar.xz and rootfs.tar.xz
       std::size_t i = 0;
       auto indexing_started = std::chrono::steady_clock::now();
       for (const auto& b : plan.listed) {
@@ -427,10 +434,19 @@ int run_publish(const publish_config& c, const publish_options& opt, std::ostrea
             }
           }
         }
+        bool legacy = entries.contains("meta.tar.xz") && entries.contains("rootfs.tar.xz");
+        std::string lxc_meta_sha;
+        if (legacy) {
+          legacy_builds.push_back(b);
+          lxc_meta_sha = cache.file(partial, dir + "/meta.tar.xz").sha256;  // cached after once
+        }
         if (taken.contains(b)) {
           std::string sums;
           std::map<std::string, std::string> files;  // name -> sha
           files.emplace("incus.tar.xz", built.metadata.sha256);
+          if (legacy) {
+            files.emplace("meta.tar.xz", lxc_meta_sha);
+          }
           for (const auto& r : built.roots) {
             files.emplace(std::string(ss::format_of(r.kind).file_name), r.file.sha256);
           }
@@ -473,6 +489,16 @@ int run_publish(const publish_config& c, const publish_options& opt, std::ostrea
       write_json_and_gzip(streams / "index.json", index_json);
       write_file_atomically(streams / "index.sjson", sign.clearsign(signed_body(index_json, true)));
       write_file_atomically(streams / "index.json.gpg", sign.detach_sign(index_json));
+
+      // The legacy LXC index, each file with a detached armoured signature (lxc-ci's .asc).
+      auto legacy_dir = partial / "meta/1.0";
+      fs::create_directories(legacy_dir);
+      auto legacy_index = render_legacy_index(legacy_builds);
+      for (const char* name : {"index-system", "index-user"}) {
+        write_file_atomically(legacy_dir / name, legacy_index);
+        write_file_atomically(legacy_dir / (std::string(name) + ".asc"),
+                              sign.detach_sign(legacy_index));
+      }
 
       for (const auto& b : plan.listed) {
         fresh.builds[b.path()] = std::nullopt;

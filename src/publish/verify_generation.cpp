@@ -80,6 +80,44 @@ std::vector<std::string> verify_generation(const fs::path& root, const generatio
       problems.push_back(std::string("streams/v1/") + doc + ".sjson: " + *bad);
     }
   }
+  // The legacy LXC index: LXC's download template checks no hash and no signature, so every
+  // build it names must hold meta.tar.xz and rootfs.tar.xz exactly as SHA256SUMS records them.
+  for (const char* name : {"index-system", "index-user"}) {
+    auto rel = std::string("meta/1.0/") + name;
+    auto text = read_whole_file(root / rel);
+    auto asc = read_whole_file(root / (rel + ".asc"));
+    if (!text || !asc) {
+      problems.push_back(rel + " or its .asc is missing");
+      continue;
+    }
+    if (auto bad = sign.verify_detached(*asc, *text)) {
+      problems.push_back(rel + ".asc: " + *bad);
+    }
+    std::size_t start = 0;
+    while (start < text->size()) {
+      auto nl = text->find('\n', start);
+      auto line = text->substr(start, nl - start);
+      start = nl == std::string::npos ? text->size() : nl + 1;
+      auto dir = line.substr(line.rfind(';') + 1);  // "/images/.../<serial>/"
+      auto build = dir.substr(1, dir.size() - 2);
+      auto sums = read_whole_file(root / build / "SHA256SUMS").value_or("");
+      for (const char* file : {"meta.tar.xz", "rootfs.tar.xz"}) {
+        auto file_rel = build + "/" + file;
+        auto key = key_of(root / file_rel);
+        if (!key) {
+          problems.push_back(rel + " names " + file_rel + ", which is missing");
+          continue;
+        }
+        auto it = state.files.find(file_rel);
+        auto actual = it != state.files.end() && it->second.key == *key
+                          ? it->second.sha256
+                          : sha256_file(root / file_rel);
+        if (sums.find(actual + "  " + file + "\n") == std::string::npos) {
+          problems.push_back(file_rel + " does not match its SHA256SUMS line");
+        }
+      }
+    }
+  }
   return problems;
 }
 

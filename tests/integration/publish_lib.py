@@ -34,7 +34,7 @@ def metadata_yaml(os_, release, arch, variant, serial, creation_date=1704086640,
 
 def make_build(incoming, os_="debian", release="bookworm", arch="amd64", variant="default",
                serial="20240101_05:24", complete=True, validated=True, busybox=False,
-               meta_name="incus.tar.xz", yaml_text=None, extra_bytes=0):
+               meta_name="incus.tar.xz", yaml_text=None, extra_bytes=0, lxc=False):
     """Makes incoming/<os>/<release>/<arch>/<variant>/<serial>/ with a metadata tarball
     (`meta_name`, holding metadata.yaml unless yaml_text is False, and templates/) and a
     rootfs.squashfs (xz) whose files name the build, so every fingerprint is unique. `busybox`
@@ -62,6 +62,16 @@ def make_build(incoming, os_="debian", release="bookworm", arch="amd64", variant
         shutil.copy(shutil.which("busybox"), rootfs / "bin/busybox")
     run(["mksquashfs", str(rootfs), str(d / "rootfs.squashfs"), "-noappend", "-comp", "xz",
          "-all-root", "-no-xattrs", "-no-progress", "-quiet"])
+    if lxc:  # what distrobuilder's pack-lxc adds: meta.tar.xz (config, templates) + rootfs.tar.xz
+        lxc_meta = stage / "lxc-meta"
+        lxc_meta.mkdir()
+        (lxc_meta / "config").write_text("lxc.arch = x86_64\n")
+        (lxc_meta / "templates").write_text("/etc/hostname\n")
+        (lxc_meta / "create-message").write_text(f"{os_} {release} {serial}\n")
+        run(["tar", "-cJf", str(d / "meta.tar.xz"), "-C", str(lxc_meta), "--sort=name", "--owner=0",
+             "--group=0", "config", "templates", "create-message"])
+        run(["tar", "-cJf", str(d / "rootfs.tar.xz"), "-C", str(rootfs), "--sort=name", "--owner=0",
+             "--group=0", "."])
     shutil.rmtree(stage)
     if validated:
         (d / ".validated").write_text("validated by the test\n")

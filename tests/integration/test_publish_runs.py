@@ -7,7 +7,9 @@ import subprocess
 
 import pytest
 
-from publish_lib import GpgKey, Publisher, check_generation, summary_counts
+from conftest import serving
+from lxcdn_testlib import http_request
+from publish_lib import GpgKey, Publisher, check_generation, sha256_file, summary_counts
 
 
 @pytest.fixture(scope="module")
@@ -192,3 +194,36 @@ def test_a_large_index_is_clearsigned_in_lines_gpg_accepts(pub, key):
         if name == "index":
             expected["index"]["images"]["path"] = "streams/v1/images.sjson"
         assert json.loads(body) == expected
+
+
+def test_the_legacy_lxc_index_names_the_newest_build_with_lxc_files(pub, key, certs, tmp_path):
+    """meta/1.0/index-system (and index-user) list, per product, the newest build holding
+    meta.tar.xz and rootfs.tar.xz, each file with a valid .asc; served by the origin, the files
+    it names come back byte for byte even through lxc-download's `//` paths."""
+    pub.build("20240101_05:24", lxc=True)
+    pub.build("20240102_05:24", lxc=True)
+    pub.build("20240102_05:24", variant="cloud")  # no LXC files: not in the legacy index
+    pub.publish()
+    root = pub.targets[0] / "current"
+    d = "debian/bookworm/amd64/default/20240102_05:24"
+    expected = f"debian;bookworm;amd64;default;20240102_05:24;/images/{d}/\n"
+    for name in ("index-system", "index-user"):
+        assert (root / "meta/1.0" / name).read_text() == expected
+        v = key.verify(root / "meta/1.0" / f"{name}.asc", root / "meta/1.0" / name)
+        assert v.returncode == 0 and f"VALIDSIG {key.fingerprint}" in v.stdout, v.stderr
+    sums = (root / "images" / d / "SHA256SUMS").read_text()
+    for f in ("meta.tar.xz", "rootfs.tar.xz"):
+        assert f"{sha256_file(root / 'images' / d / f)}  {f}\n" in sums
+    # rootfs.tar.xz is an LXD/Incus root too (root.tar.xz beside the squashfs).
+    items = check_generation(root)["products"]["debian:bookworm:amd64:default"]["versions"]["20240102_05:24"]["items"]
+    assert items["root.tar.xz"]["ftype"] == "root.tar.xz"
+    origin = serving(tmp_path / "origin", root, certs)
+    try:
+        for f in ("meta.tar.xz", "rootfs.tar.xz"):
+            r = http_request("127.0.0.1", origin.http_port, f"//images/{d}//{f}")
+            assert r.status == 200
+            assert r.body == (root / "images" / d / f).read_bytes()
+        r = http_request("127.0.0.1", origin.http_port, "/meta/1.0/index-system")
+        assert r.status == 200 and r.body.decode() == expected
+    finally:
+        origin.stop()
