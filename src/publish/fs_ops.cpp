@@ -89,6 +89,15 @@ std::optional<std::string> read_whole_file(const fs::path& p) {
   return s.str();
 }
 
+void write_new_file(const fs::path& p, std::string_view contents) {
+  std::ofstream out(p, std::ios::binary | std::ios::trunc);
+  out.write(contents.data(), static_cast<std::streamsize>(contents.size()));
+  out.close();
+  if (!out) {
+    throw publish_error("cannot write " + p.string());
+  }
+}
+
 void remove_tree(const fs::path& p) {
   std::error_code ec;
   fs::remove_all(p, ec);

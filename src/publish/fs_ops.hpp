@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace lxcdn::publish {
 
@@ -26,6 +27,10 @@ void sync_file_system(const std::filesystem::path& dir);
 
 // The whole content of `p`, or nullopt if it cannot be opened.
 std::optional<std::string> read_whole_file(const std::filesystem::path& p);
+
+// Writes a new file in a generation that nothing names yet: no temp file and no fsync per file
+// (a generation is synced whole with sync_file_system before any pointer names it).
+void write_new_file(const std::filesystem::path& p, std::string_view contents);
 
 // Removes `p` and everything below it; a missing `p` is fine.
 void remove_tree(const std::filesystem::path& p);

@@ -12,7 +12,8 @@
 #include <set>
 #include <sstream>
 
-#include "core/atomic_file.hpp"
+#include <spdlog/spdlog.h>
+
 #include "core/unique_fd.hpp"
 #include "demo/tool_runner.hpp"
 #include "publish/fs_ops.hpp"
@@ -91,8 +92,8 @@ std::map<std::string, ss::entry_type> entries_of(const fs::path& dir) {
 }
 
 void write_json_and_gzip(const fs::path& path, const std::string& text) {
-  write_file_atomically(path, text);
-  write_file_atomically(fs::path(path.string() + ".gz"), ss::gzip_compress(text));
+  write_new_file(path, text);
+  write_new_file(fs::path(path.string() + ".gz"), ss::gzip_compress(text));
 }
 
 std::string next_generation_id(const std::string& previous) {
@@ -141,6 +142,20 @@ void sweep_removals(const fs::path& incoming) {
 double seconds_since(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
 }
+
+// Logs at debug level how long each phase of a run took (`--log-level debug`).
+class phase_timer {
+ public:
+  void mark(const char* phase) {
+    auto now = std::chrono::steady_clock::now();
+    spdlog::debug("publish: {} took {:.3f} s", phase,
+                  std::chrono::duration<double>(now - last_).count());
+    last_ = now;
+  }
+
+ private:
+  std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();
+};
 
 struct summary {
   std::string generation;  // the one every target should now serve
@@ -231,6 +246,7 @@ int run_publish(const publish_config& c, const publish_options& opt, std::ostrea
     auto prev = read_previous(c.work, err);
     s.generation = prev.state.generation;
 
+    phase_timer phases;
     // 3. Ingest.
     auto incoming = scan_incoming(c.incoming, c.validation_required, prev.dir);
     std::vector<candidate> candidates;
@@ -292,6 +308,7 @@ int run_publish(const publish_config& c, const publish_options& opt, std::ostrea
         accepted.push_back(*cand.in->facts.identity.id);
       }
     }
+    phases.mark("ingest and hashing new builds");
     auto plan = plan_retention(prev.state.builds, accepted, c.retention.keep,
                                std::chrono::duration_cast<std::chrono::seconds>(c.retention.grace),
                                now);
@@ -377,6 +394,7 @@ int run_publish(const publish_config& c, const publish_options& opt, std::ostrea
         new_builds.emplace(b, std::move(built));
       }
 
+      phases.mark("laying out (links)");
       // Squashfs deltas from the previous listed serial of the same product.
       std::map<std::string, std::set<std::string>> listed_serials;  // product -> serials
       for (const auto& b : plan.listed) {
@@ -406,6 +424,7 @@ int run_publish(const publish_config& c, const publish_options& opt, std::ostrea
         prog.done();
       }
 
+      phases.mark("deltas");
       // The catalog.
       ss::catalog cat;
       std::vector<build_id> legacy_builds;  // listed builds with meta.tar.xz and rootfs.tar.xz
@@ -456,7 +475,7 @@ int run_publish(const publish_config& c, const publish_options& opt, std::ostrea
           for (const auto& [name, sha] : files) {
             sums += sha + "  " + name + "\n";
           }
-          write_file_atomically(partial / dir / "SHA256SUMS", sums);
+          write_new_file(partial / dir / "SHA256SUMS", sums);
         }
         auto& p = cat.products[b.product()];
         p.os = b.os;
@@ -478,25 +497,26 @@ int run_publish(const publish_config& c, const publish_options& opt, std::ostrea
       s.reused = cache.builds_reused();
       s.bytes_hashed += cache.bytes_hashed();
 
+      phases.mark("catalog (cached hashes, SHA256SUMS)");
       // The index and its signatures: images first, so the index never names a missing file.
       auto streams = partial / "streams/v1";
       fs::create_directories(streams);
       auto images_json = ss::render_images_json(cat);
       auto index_json = ss::render_index_json(cat);
       write_json_and_gzip(streams / "images.json", images_json);
-      write_file_atomically(streams / "images.sjson", sign.clearsign(signed_body(images_json, false)));
-      write_file_atomically(streams / "images.json.gpg", sign.detach_sign(images_json));
+      write_new_file(streams / "images.sjson", sign.clearsign(signed_body(images_json, false)));
+      write_new_file(streams / "images.json.gpg", sign.detach_sign(images_json));
       write_json_and_gzip(streams / "index.json", index_json);
-      write_file_atomically(streams / "index.sjson", sign.clearsign(signed_body(index_json, true)));
-      write_file_atomically(streams / "index.json.gpg", sign.detach_sign(index_json));
+      write_new_file(streams / "index.sjson", sign.clearsign(signed_body(index_json, true)));
+      write_new_file(streams / "index.json.gpg", sign.detach_sign(index_json));
 
       // The legacy LXC index, each file with a detached armoured signature (lxc-ci's .asc).
       auto legacy_dir = partial / "meta/1.0";
       fs::create_directories(legacy_dir);
       auto legacy_index = render_legacy_index(legacy_builds);
       for (const char* name : {"index-system", "index-user"}) {
-        write_file_atomically(legacy_dir / name, legacy_index);
-        write_file_atomically(legacy_dir / (std::string(name) + ".asc"),
+        write_new_file(legacy_dir / name, legacy_index);
+        write_new_file(legacy_dir / (std::string(name) + ".asc"),
                               sign.detach_sign(legacy_index));
       }
 
@@ -507,9 +527,10 @@ int run_publish(const publish_config& c, const publish_options& opt, std::ostrea
         fresh.builds[b.path()] = when;
       }
       fs::create_directories(partial / ".lxcdn-publish");
-      write_file_atomically(partial / state_file, render_state(fresh));
+      write_new_file(partial / state_file, render_state(fresh));
       sync_file_system(partial);
 
+      phases.mark("index, signatures, state, syncfs");
       auto problems = verify_generation(partial, fresh, sign);
       if (!problems.empty()) {
         std::string msg = "generation " + id + " failed verification:";
@@ -518,6 +539,7 @@ int run_publish(const publish_config& c, const publish_options& opt, std::ostrea
         }
         throw publish_error(msg);
       }
+      phases.mark("verification");
       fs::rename(partial, c.work / "generations" / id);
       partial.clear();
       replace_symlink(c.work / "current", "generations/" + id);
@@ -534,6 +556,7 @@ int run_publish(const publish_config& c, const publish_options& opt, std::ostrea
     }
     sweep_removals(c.incoming);
 
+    phases.mark("switch and incoming cleanup");
     // 5. Push.
     if (s.generation.empty()) {
       print_summary(s, false, out);
@@ -547,6 +570,7 @@ int run_publish(const publish_config& c, const publish_options& opt, std::ostrea
     }
     prog.done();
 
+    phases.mark("pushing to targets");
     // Local generations beyond the kept number go (never the current one).
     std::vector<std::string> gens;
     std::error_code ec;
@@ -568,6 +592,7 @@ int run_publish(const publish_config& c, const publish_options& opt, std::ostrea
         remove_tree(c.work / "generations" / complete[k]);
       }
     }
+    phases.mark("pruning old generations");
   } catch (const std::exception& e) {
     if (!partial.empty()) {
       std::error_code ec;
