@@ -42,10 +42,15 @@ TEST(Banner, RunningNamesEveryPortThenWatchLinesThenOnlyClientCommandsAfterTheMa
             std::string::npos);
   EXPECT_NE(text.find("mirror A on 127.0.0.1:8444"), std::string::npos);
   EXPECT_NE(text.find("mirror B on 127.0.0.1:8445"), std::string::npos);
-  EXPECT_NE(text.find("  curl -sI 'http://127.0.0.1:8080/images/busybox/x/rootfs.squashfs'\n"),
+  EXPECT_NE(text.find("  curl --interface 127.0.0.2 -sI "
+                      "'http://127.0.0.1:8080/images/busybox/x/rootfs.squashfs'\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("  curl --interface 127.0.0.3 -sI "
+                      "'http://127.0.0.1:8080/images/busybox/x/rootfs.squashfs'\n"),
             std::string::npos);
   EXPECT_NE(text.find("  curl -s 'http://127.0.0.1:8444/.lxcdn/status'\n"), std::string::npos);
-  EXPECT_LT(text.find("curl -sI"), text.find("in another shell"));
+  EXPECT_NE(text.find("status page http://127.0.0.1:8080/.lxcdn/mirrors"), std::string::npos);
+  EXPECT_LT(text.find("curl --interface"), text.find("in another shell"));
   auto commands = commands_after_marker(text);
   ASSERT_EQ(commands.size(), 6u);
   EXPECT_EQ(commands[2], "lxc remote add lxcdn-demo https://127.0.0.1:8443 --protocol=simplestreams");

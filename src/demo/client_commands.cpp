@@ -36,9 +36,13 @@ std::vector<std::string> watch_commands(const watch_target& t) {
   const std::string origin_https = "https://" + host + ":" + std::to_string(t.origin_https_port);
   const std::string mirror = host + ":" + std::to_string(t.mirror_port);
   const std::string image = shell_quote(origin_http + t.image_path);
-  return {
-      "curl -sI " + image,
-      "curl -sL -o /dev/null -w '%{http_code} %{size_download} bytes from %{url_effective}\\n' " +
+  auto from = [](const std::string& source) {
+    return source.empty() ? std::string() : "--interface " + source + " ";
+  };
+  std::vector<std::string> lines{
+      "curl " + from(t.source_a) + "-sI " + image,
+      "curl " + from(t.source_a) +
+          "-sL -o /dev/null -w '%{http_code} %{size_download} bytes from %{url_effective}\\n' " +
           image,
       "curl -s " + shell_quote("http://" + mirror + "/.lxcdn/status"),
       "curl -s " + shell_quote("http://" + mirror + "/metrics") +
@@ -46,6 +50,12 @@ std::vector<std::string> watch_commands(const watch_target& t) {
       shell_quote(t.program.string()) + " check-mirror " + shell_quote(mirror) + " --origin " +
           shell_quote(origin_https) + " --ca-file " + shell_quote(t.ca_certificate.string()),
   };
+  if (!t.source_b.empty()) {
+    lines.push_back("curl " + from(t.source_b) + "-sI " + image);
+    lines.push_back("curl -s " + shell_quote(origin_http + "/.lxcdn/metrics") +
+                    " | grep '^lxcdn_origin_redirects_total'");
+  }
+  return lines;
 }
 
 }  // namespace lxcdn::demo

@@ -33,16 +33,24 @@ struct watch_target {
   std::string host = "127.0.0.1";         // where the origin and the mirror listen
   std::uint16_t origin_http_port = 8080;  // the origin's plain listener
   std::uint16_t origin_https_port = 8443;
-  std::uint16_t mirror_port = 8444;       // the mirror the origin redirects /images/... to
+  std::uint16_t mirror_port = 8444;       // mirror A, where clients from `source_a` are sent
+  std::uint16_t mirror_b_port = 8445;     // mirror B, where clients from `source_b` are sent
+  // Loopback source addresses the origin's GeoIP overrides place near mirror A and mirror B
+  // (curl --interface). Empty (an IPv6 demo host): no source is chosen and only mirror A's
+  // lines are printed.
+  std::string source_a;
+  std::string source_b;
   std::string image_path;                 // an image file, "/images/..."
   std::filesystem::path program;          // the lxcdn binary, for the check-mirror line
   std::filesystem::path ca_certificate;   // the test CA
 };
 
-// Shell lines that show the path of a download, in order: a HEAD to the origin's plain port
-// (answered 302 to the mirror), a GET that follows the redirect and prints where the bytes came
-// from, the mirror's /.lxcdn/status and the fill counters of its /metrics, and
-// `lxcdn check-mirror` against it. URLs and paths are single-quoted for the shell.
+// Shell lines that show the path of a download, in order: a HEAD to the origin's plain port from
+// source_a (answered 302 to mirror A), a GET from there that follows the redirect and prints
+// where the bytes came from, mirror A's /.lxcdn/status and the fill counters of its /metrics,
+// `lxcdn check-mirror` against it; then (with sources) the same HEAD from source_b (302 to
+// mirror B) and the origin's redirect counters by mirror and country. URLs and paths are
+// single-quoted for the shell.
 std::vector<std::string> watch_commands(const watch_target& target);
 
 // `s` as one single-quoted shell word ('it'\''s').

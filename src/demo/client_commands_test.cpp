@@ -40,20 +40,28 @@ TEST(WatchCommands, OriginRedirectThenMirrorStatusMetricsAndCheck) {
                                .origin_http_port = 8080,
                                .origin_https_port = 8443,
                                .mirror_port = 8444,
+                               .mirror_b_port = 8445,
+                               .source_a = "127.0.0.2",
+                               .source_b = "127.0.0.3",
                                .image_path = "/images/busybox/1.35/amd64/default/x:y/rootfs.squashfs",
                                .program = "/opt/lxcdn dir/lxcdn",
                                .ca_certificate = "/srv/demo/tls/ca.crt"});
-  ASSERT_EQ(lines.size(), 5u);
-  EXPECT_EQ(lines[0],
-            "curl -sI 'http://127.0.0.1:8080/images/busybox/1.35/amd64/default/x:y/rootfs.squashfs'");
-  EXPECT_TRUE(lines[1].starts_with("curl -sL -o /dev/null -w ")) << lines[1];
+  ASSERT_EQ(lines.size(), 7u);
+  EXPECT_EQ(lines[0], "curl --interface 127.0.0.2 -sI "
+                      "'http://127.0.0.1:8080/images/busybox/1.35/amd64/default/x:y/rootfs.squashfs'");
+  EXPECT_TRUE(lines[1].starts_with("curl --interface 127.0.0.2 -sL -o /dev/null -w ")) << lines[1];
   EXPECT_EQ(lines[2], "curl -s 'http://127.0.0.1:8444/.lxcdn/status'");
   EXPECT_TRUE(lines[3].starts_with("curl -s 'http://127.0.0.1:8444/metrics' | grep ")) << lines[3];
   EXPECT_EQ(lines[4], "'/opt/lxcdn dir/lxcdn' check-mirror '127.0.0.1:8444' --origin "
                       "'https://127.0.0.1:8443' --ca-file '/srv/demo/tls/ca.crt'");
+  EXPECT_EQ(lines[5], "curl --interface 127.0.0.3 -sI "
+                      "'http://127.0.0.1:8080/images/busybox/1.35/amd64/default/x:y/rootfs.squashfs'");
+  EXPECT_EQ(lines[6], "curl -s 'http://127.0.0.1:8080/.lxcdn/metrics' | grep "
+                      "'^lxcdn_origin_redirects_total'");
   auto v6 = watch_commands({.host = "::1", .mirror_port = 9444, .image_path = "/images/f"});
   EXPECT_EQ(v6[0], "curl -sI 'http://[::1]:8080/images/f'");
   EXPECT_EQ(v6[2], "curl -s 'http://[::1]:9444/.lxcdn/status'");
+  EXPECT_EQ(v6.size(), 5u);
 }
 
 TEST(ClientCommands, Ipv6HostGetsBrackets) {

@@ -26,6 +26,11 @@ std::string host_port(const std::string& host, std::uint16_t port) {
          std::to_string(port);
 }
 
+std::vector<std::pair<std::string, std::string>> demo_overrides() {
+  // The most specific network wins: 127.0.0.3 is "JP", the rest of loopback "DE".
+  return {{"127.0.0.0/8", "DE"}, {"::1", "DE"}, {"127.0.0.3", "JP"}};
+}
+
 prepared_demo prepare_demo(const demo_options& options) {
   namespace fs = std::filesystem;
   const auto dir = fs::absolute(options.dir).lexically_normal();
@@ -44,24 +49,28 @@ prepared_demo prepare_demo(const demo_options& options) {
   simplestreams::write_index(www);
 
   const auto tls = ensure_test_ca(dir / "tls", demo_certificate_hosts(options.host));
-  // The mirrors fill from the origin's HTTPS port and the origin redirects to mirror A's port:
-  // both must be known (not 0) for those references to be written.
-  const bool mirrors_configured = options.https_port != 0 && options.mirror_a_port != 0;
+  // The mirrors fill from the origin's HTTPS port and the origin's mirror list names their
+  // ports: all must be known (not 0) for those references to be written.
+  const bool mirrors_configured =
+      options.https_port != 0 && options.mirror_a_port != 0 && options.mirror_b_port != 0;
   prepared_demo out{.dir = dir, .origin_config = dir / "origin.yaml",
                     .ca_certificate = tls.ca_certificate,
                     .sample_image_path =
                         "/" + (image_directory("", images.front()) / "rootfs.squashfs").string()};
-  write_file_atomically(
-      out.origin_config,
-      render_origin_yaml({.root = www,
-                          .host = options.host,
-                          .https_port = options.https_port,
-                          .http_port = options.http_port,
-                          .certificate = tls.certificate,
-                          .key = tls.key,
-                          .redirect_images_to = mirrors_configured
-                                                    ? host_port(options.host, options.mirror_a_port)
-                                                    : ""}));
+  demo_origin_settings origin{.root = www,
+                              .host = options.host,
+                              .https_port = options.https_port,
+                              .http_port = options.http_port,
+                              .certificate = tls.certificate,
+                              .key = tls.key};
+  if (mirrors_configured) {
+    origin.mirrors = {
+        {"a", host_port(options.host, options.mirror_a_port), "DE", "Frankfurt (demo mirror A)"},
+        {"b", host_port(options.host, options.mirror_b_port), "JP", "Tokyo (demo mirror B)"}};
+    origin.overrides = demo_overrides();
+    origin.ca_file = tls.ca_certificate;
+  }
+  write_file_atomically(out.origin_config, render_origin_yaml(origin));
   if (options.https_port != 0) {
     const auto upstream = "https://" + host_port(options.host, options.https_port);
     for (auto [name, port, config] :

@@ -22,9 +22,32 @@ std::string render_origin_yaml(const demo_origin_settings& s) {
   out << YAML::Key << "certificate" << YAML::Value << YAML::DoubleQuoted << s.certificate.string();
   out << YAML::Key << "key" << YAML::Value << YAML::DoubleQuoted << s.key.string();
   out << YAML::EndMap;
-  if (!s.redirect_images_to.empty()) {
-    out << YAML::Key << "redirect_images_to" << YAML::Value << YAML::DoubleQuoted
-        << s.redirect_images_to;
+  if (!s.mirrors.empty()) {
+    out << YAML::Key << "geoip" << YAML::Value << YAML::BeginMap;
+    out << YAML::Key << "overrides" << YAML::Value << YAML::BeginSeq;
+    for (const auto& [network, country] : s.overrides) {
+      out << YAML::BeginMap << YAML::Key << "network" << YAML::Value << YAML::DoubleQuoted
+          << network << YAML::Key << "country" << YAML::Value << country << YAML::EndMap;
+    }
+    out << YAML::EndSeq << YAML::EndMap;
+    out << YAML::Key << "mirrors" << YAML::Value << YAML::BeginSeq;
+    for (const auto& m : s.mirrors) {
+      out << YAML::BeginMap;
+      out << YAML::Key << "name" << YAML::Value << m.name;
+      out << YAML::Key << "http" << YAML::Value << YAML::DoubleQuoted << "http://" + m.host_port;
+      out << YAML::Key << "https" << YAML::Value << YAML::DoubleQuoted
+          << "https://" + m.host_port;
+      out << YAML::Key << "country" << YAML::Value << m.country;
+      out << YAML::Key << "place" << YAML::Value << YAML::DoubleQuoted << m.place;
+      out << YAML::EndMap;
+    }
+    out << YAML::EndSeq;
+    out << YAML::Key << "health" << YAML::Value << YAML::BeginMap;
+    out << YAML::Key << "interval" << YAML::Value << "1s";
+    out << YAML::Key << "ca_file" << YAML::Value << YAML::DoubleQuoted << s.ca_file.string();
+    out << YAML::Key << "recover_after" << YAML::Value << 1;
+    out << YAML::Key << "slow_start" << YAML::Value << "0s";
+    out << YAML::EndMap;
   }
   out << YAML::EndMap;
   return std::string(out.c_str()) + "\n";

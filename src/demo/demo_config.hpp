@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace lxcdn::demo {
@@ -15,12 +16,23 @@ struct demo_origin_settings {
   std::uint16_t http_port = 0;        // plain listener
   std::filesystem::path certificate;  // chain, leaf first
   std::filesystem::path key;
-  std::string redirect_images_to;     // "HOST:PORT" of the mirror /images/... goes to; "" = none
+  // The mirror list (docs/geoip.md); empty: none, every file is served by the origin.
+  struct mirror {
+    std::string name;       // "a"
+    std::string host_port;  // "127.0.0.1:8444": HTTP and HTTPS on the same port
+    std::string country;    // where the demo pretends it is, e.g. "DE"
+    std::string place;      // for the status page, e.g. "Frankfurt (demo mirror A)"
+  };
+  std::vector<mirror> mirrors;
+  // `geoip.overrides`: network -> country, so loopback clients land in different regions.
+  std::vector<std::pair<std::string, std::string>> overrides;
+  std::filesystem::path ca_file;  // `health.ca_file`: the demo CA, for probing mirrors over HTTPS
 };
 
 // The YAML text of the demo's origin config: `root`, two `listen` entries (TLS first), `tls`,
-// and `redirect_images_to` when set. Paths are written as given (absolute ones keep the file
-// valid wherever it is copied).
+// and with mirrors: `geoip.overrides`, `mirrors` (each with http and https URLs) and a `health`
+// section probing every second (a mirror is in rotation one probe after it answers). Paths are
+// written as given (absolute ones keep the file valid wherever it is copied).
 std::string render_origin_yaml(const demo_origin_settings& settings);
 
 // What a demo mirror's YAML says (format: src/mirror/mirror_config.hpp, docs/mirror.md).

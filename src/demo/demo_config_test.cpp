@@ -28,18 +28,29 @@ TEST(DemoConfig, OriginYamlHasRootListenersAndTls) {
   EXPECT_EQ(y["tls"]["key"].as<std::string>(), "/tmp/d: x/tls/server.key");
 }
 
-TEST(DemoConfig, OriginYamlRedirectsImagesOnlyWhenAsked) {
+TEST(DemoConfig, OriginYamlListsMirrorsAndOverridesOnlyWhenAsked) {
   demo_origin_settings s{.root = "/d/www",
                          .host = "127.0.0.1",
                          .https_port = 8443,
                          .http_port = 8080,
                          .certificate = "/d/tls/server.crt",
                          .key = "/d/tls/server.key"};
-  EXPECT_FALSE(YAML::Load(render_origin_yaml(s))["redirect_images_to"].IsDefined());
-  s.redirect_images_to = "127.0.0.1:8444";
+  EXPECT_FALSE(YAML::Load(render_origin_yaml(s))["mirrors"].IsDefined());
+  EXPECT_TRUE(origin::parse_origin_config(render_origin_yaml(s), "origin.yaml").mirrors.empty());
+  s.mirrors = {{"a", "127.0.0.1:8444", "DE", "Frankfurt"}, {"b", "127.0.0.1:8445", "JP", "Tokyo"}};
+  s.overrides = {{"127.0.0.0/8", "DE"}, {"127.0.0.3", "JP"}};
+  s.ca_file = "/d/tls/ca.crt";
   auto config = origin::parse_origin_config(render_origin_yaml(s), "origin.yaml");
-  EXPECT_EQ(config.redirect_images_to, "127.0.0.1:8444");
   EXPECT_EQ(config.root, "/d/www");
+  ASSERT_EQ(config.mirrors.size(), 2u);
+  EXPECT_EQ(config.mirrors[0].name, "a");
+  EXPECT_EQ(config.mirrors[0].http_url, "http://127.0.0.1:8444");
+  EXPECT_EQ(config.mirrors[0].https_url, "https://127.0.0.1:8444");
+  EXPECT_EQ(config.mirrors[1].country, "JP");
+  EXPECT_EQ(config.mirrors[1].place, "Tokyo");
+  ASSERT_EQ(config.geoip.overrides.size(), 2u);
+  EXPECT_EQ(config.health.ca_file, "/d/tls/ca.crt");
+  EXPECT_EQ(config.health.interval, std::chrono::seconds(1));
 }
 
 TEST(DemoConfig, MirrorYamlIsAValidMirrorConfigFillingFromTheDemoOrigin) {

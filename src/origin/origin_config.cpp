@@ -33,7 +33,6 @@ origin_config parse_origin_config(const std::string& yaml_text,
   cc.finish();
 
   top.get("access_log", c.access_log);
-  top.get("redirect_images_to", c.redirect_images_to);
   auto g = top.child("geoip");
   c.geoip = geoip::parse_geoip_config(g, source);
   c.mirrors = selection::parse_mirror_list(top);
@@ -86,12 +85,6 @@ origin_config parse_origin_config(const std::string& yaml_text,
     a.get("token_file", c.admin.token_file);
     c.admin.token_file = resolve_config_path(source, c.admin.token_file);
     a.finish();
-  }
-  if (c.redirect_images_to.find("://") != std::string::npos ||
-      c.redirect_images_to.ends_with("/")) {
-    top.fail("redirect_images_to",
-             "expected HOST[:PORT][/PREFIX] without scheme or trailing '/' (the client's scheme "
-             "is kept)");
   }
   top.finish();
   return c;

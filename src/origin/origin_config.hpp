@@ -46,10 +46,6 @@ struct origin_config {
   net::server_config server;        // `listen`, `tls`, `limits`, `threads`
   cache_control_config cache_control;
   bool access_log = false;          // `access_log`: one line per request. Default off (privacy).
-  // `redirect_images_to`: a static rule (until GeoIP selection lands): "HOST[:PORT][/PREFIX]" of
-  // one mirror; GET/HEAD of /images/... answer 302 to the same scheme and request-target there,
-  // except requests carrying `X-LXC-No-GeoIP: on` (the mirror's own fills). Empty = serve all.
-  std::string redirect_images_to;
 
   // GeoIP redirection (docs/geoip.md): `/images/...` requests go to the best healthy mirror.
   geoip::geoip_settings geoip;          // `geoip:`; default: no database, no overrides

@@ -14,7 +14,6 @@
 #include "selection/explain.hpp"
 #include "selection/redirect_url.hpp"
 #include "selection/select_mirror.hpp"
-#include "http/target.hpp"
 #include "origin/static_files.hpp"
 #include "origin/status_page.hpp"
 
@@ -182,21 +181,6 @@ boost::asio::awaitable<bool> origin_handler::handle(const net::request& req,
         co_return !co_await net::write_planned(sink, plan);
       }
       metrics_.served_locally(c.why_local);
-    }
-  }
-  if (!config_.redirect_images_to.empty()) {
-    auto target = req.message.target();
-    auto no_geoip = req.message["X-LXC-No-GeoIP"];
-    auto method = req.message.method();
-    if ((method == http::verb::get || method == http::verb::head) &&
-        !boost::beast::iequals(no_geoip, "on") &&
-        lxcdn::http::normalize_target(target).path.starts_with("/images/")) {
-      auto plan = net::plan_text_response(http::status::found, req.message.version(), keep_alive,
-                                          method == http::verb::head, "");
-      plan.head.set(http::field::location,
-                    std::string(req.tls ? "https://" : "http://") + config_.redirect_images_to +
-                        std::string(target));
-      co_return !co_await net::write_planned(sink, plan);
     }
   }
   // The root is opened per request so a publisher that swaps a `current` symlink takes effect

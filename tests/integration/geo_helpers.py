@@ -1,6 +1,7 @@
 """Helpers of the GeoIP redirection tests: clients bound to a 127.0.0.x source address (placed by
 the origin's `geoip.overrides`) and small `lxcdn mirror` configs filling from an origin."""
 import http.client
+import re
 import socket
 
 
@@ -38,3 +39,20 @@ FAST_HEALTH = """health:
   recover_after: 2
   slow_start: 0s
 """
+
+
+# `geoip:` placing 127.0.0.2 in Germany and 127.0.0.3 in Japan (clients bind one of them).
+LOOPBACK_REGIONS = """geoip:
+  overrides:
+    - network: 127.0.0.2
+      country: DE
+    - network: 127.0.0.3
+      country: JP
+"""
+
+
+def demo_cert_and_key(config_text):
+    """(certificate, key) paths named by an origin.yaml written by `lxcdn demo`."""
+    cert = re.search(r'certificate: "([^"]+)"', config_text).group(1)
+    key = re.search(r'key: "([^"]+)"', config_text).group(1)
+    return cert, key

@@ -34,11 +34,19 @@ def test_three_processes_on_the_printed_ports(demo):
         status = demo.status(port)
         assert status["upstream"]["url"] == f"https://127.0.0.1:{demo.origin_https_port}"
     origin = yaml.safe_load((demo.dir / "origin.yaml").read_text())
-    assert origin["redirect_images_to"] == f"127.0.0.1:{demo.mirror_a_port}"
+    assert [(m["name"], m["http"], m["https"], m["country"]) for m in origin["mirrors"]] == [
+        ("a", f"http://127.0.0.1:{demo.mirror_a_port}", f"https://127.0.0.1:{demo.mirror_a_port}",
+         "DE"),
+        ("b", f"http://127.0.0.1:{demo.mirror_b_port}", f"https://127.0.0.1:{demo.mirror_b_port}",
+         "JP")]
+    assert {o["network"]: o["country"] for o in origin["geoip"]["overrides"]} == {
+        "127.0.0.0/8": "DE", "::1": "DE", "127.0.0.3": "JP"}
 
 
 def test_watch_lines_show_the_download_going_through_mirror_a(demo):
-    head, get, status, metrics, check = demo.watch
+    head, get, status, metrics, check, head_b, redirects = demo.watch
+    assert head.startswith("curl --interface 127.0.0.2 ")
+    assert head_b.startswith("curl --interface 127.0.0.3 ")
     image = next(i for i in demo.tree.images if i.arch == "amd64" and i.variant == "default")
     path = "/" + str(image.root.relative_to(demo.tree.www))
     before = demo.metrics(demo.mirror_a_port)
@@ -63,6 +71,15 @@ def test_watch_lines_show_the_download_going_through_mirror_a(demo):
 
     report = bash(check)
     assert report.splitlines()[-1] == "summary: ready: all 10 required checks passed", report
+
+    # From 127.0.0.3 ("JP" in the demo's overrides) the same file goes to mirror B.
+    out = bash(head_b)
+    assert out.startswith("HTTP/1.1 302 ")
+    assert f"Location: http://127.0.0.1:{demo.mirror_b_port}{path}\n" in out
+    counts = {line.rsplit(" ", 1)[0]: float(line.rsplit(" ", 1)[1])
+              for line in bash(redirects).splitlines()}
+    assert counts['lxcdn_origin_redirects_total{mirror="a",country="DE",reason="nearest"}'] >= 2
+    assert counts['lxcdn_origin_redirects_total{mirror="b",country="JP",reason="nearest"}'] >= 1
 
 
 def test_mirror_b_serves_too(demo):
@@ -104,7 +121,9 @@ def test_prepare_only_writes_every_config(tmp_path):
                "--mirror-b-port", "18445"], timeout=300).stdout
     d = tmp_path / "d"
     origin = yaml.safe_load((d / "origin.yaml").read_text())
-    assert origin["redirect_images_to"] == "127.0.0.1:18444"
+    assert [m["http"] for m in origin["mirrors"]] == ["http://127.0.0.1:18444",
+                                                      "http://127.0.0.1:18445"]
+    assert origin["health"]["ca_file"] == str(d / "tls" / "ca.crt")
     for name, port in (("a", 18444), ("b", 18445)):
         m = yaml.safe_load((d / f"mirror-{name}.yaml").read_text())
         assert m["upstream"]["url"] == "https://127.0.0.1:18443"
@@ -112,9 +131,9 @@ def test_prepare_only_writes_every_config(tmp_path):
         assert (d / f"cache-{name}").is_dir()
         assert m["listen"] == [{"address": "127.0.0.1", "port": port, "tls": True}]
         assert f"mirror --config '{d}/mirror-{name}.yaml'" in out
-    # With port 0 the processes pick their ports, so nothing can name them: no redirect, no
+    # With port 0 the processes pick their ports, so nothing can name them: no mirror list, no
     # mirror configs (and none left from the run before).
     run([LXCDN_BIN, "demo", "--prepare-only", "--dir", str(d), "--https-port", "0",
          "--http-port", "0"], timeout=300)
-    assert "redirect_images_to" not in yaml.safe_load((d / "origin.yaml").read_text())
+    assert "mirrors" not in yaml.safe_load((d / "origin.yaml").read_text())
     assert not (d / "mirror-a.yaml").exists() and not (d / "mirror-b.yaml").exists()

@@ -5,7 +5,7 @@ import signal
 
 import pytest
 
-from geo_helpers import FAST_HEALTH, free_port, get, mirror_config
+from geo_helpers import FAST_HEALTH, LOOPBACK_REGIONS, free_port, get, mirror_config
 from lxcdn_testlib import (Mirror, indexed_tree, make_ca_and_cert, origin_yaml, Origin,
                            wait_until)
 
@@ -18,13 +18,7 @@ def world(tmp_path):
     files = indexed_tree(root, [(BUILD, 3000, 50000)])
     ca, chain, key = make_ca_and_cert(tmp_path / "tls")
     port_eu, port_asia = free_port(), free_port()
-    extra = f"""geoip:
-  overrides:
-    - network: 127.0.0.2
-      country: DE
-    - network: 127.0.0.3
-      country: JP
-mirrors:
+    extra = LOOPBACK_REGIONS + f"""mirrors:
   - name: eu
     http: http://127.0.0.1:{port_eu}
     country: DE
