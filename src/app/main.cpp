@@ -60,7 +60,9 @@ int main(int argc, char** argv) {
 
   std::filesystem::path origin_config;
   auto* origin = app.add_subcommand(
-      "origin", "Serve the published tree over HTTP and HTTPS (index always served here)");
+      "origin", "Serve the published tree over HTTP and HTTPS (index always served here); "
+                "redirect /images/... to the nearest healthy mirror by GeoIP; SIGHUP reloads the "
+                "mirror list, GeoIP settings and certificate");
   origin->add_option("-c,--config", origin_config, "origin YAML config (see docs/origin.md)")
       ->required();
 
@@ -119,9 +121,11 @@ int main(int argc, char** argv) {
   demo->add_option("--http-port", demo_opt.http_port, "plain HTTP port on 127.0.0.1")
       ->capture_default_str();
   demo->add_option("--mirror-a-port", demo_opt.mirror_a_port,
-                   "mirror A (HTTP and HTTPS; the origin redirects /images/ there)")
+                   "mirror A (HTTP and HTTPS; in DE: /images/ from 127.0.0.2 and the rest of "
+                   "loopback goes there)")
       ->capture_default_str();
-  demo->add_option("--mirror-b-port", demo_opt.mirror_b_port, "mirror B (HTTP and HTTPS)")
+  demo->add_option("--mirror-b-port", demo_opt.mirror_b_port,
+                   "mirror B (HTTP and HTTPS; in JP: /images/ from 127.0.0.3 goes there)")
       ->capture_default_str();
   demo->add_flag("--prepare-only", demo_prepare_only,
                  "build images, index, certificates and config, then exit");
