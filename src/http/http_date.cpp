@@ -5,11 +5,22 @@
 namespace lxcdn::http {
 
 std::string format_http_date(std::time_t t) {
+  // Every static response carries Last-Modified, and most requests name the same few files:
+  // remember the last conversion per thread (strftime is a measurable share of a small request).
+  thread_local bool have_last = false;
+  thread_local std::time_t last_t = 0;
+  thread_local std::string last_text;
+  if (have_last && t == last_t) {
+    return last_text;
+  }
   std::tm tm{};
   ::gmtime_r(&t, &tm);
   char buf[64];
   auto n = std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-  return std::string(buf, n);
+  have_last = true;
+  last_t = t;
+  last_text.assign(buf, n);
+  return last_text;
 }
 
 std::optional<std::time_t> parse_http_date(std::string_view text) {

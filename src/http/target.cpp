@@ -54,6 +54,18 @@ target_error decode_segment(std::string_view seg, std::string& out) {
   return target_error::none;
 }
 
+// True if `seg` has a '%' escape, a control character or a backslash, i.e. if decode_segment
+// must look at it (it then decodes or refuses it); false means the segment is its own decoding.
+bool needs_decoding(std::string_view seg) {
+  for (char c : seg) {
+    auto u = static_cast<unsigned char>(c);
+    if (c == '%' || c == '\\' || is_control(u)) {
+      return true;
+    }
+  }
+  return false;
+}
+
 }  // namespace
 
 target normalize_target(std::string_view raw) {
@@ -91,7 +103,7 @@ target normalize_target(std::string_view raw) {
     t.query = std::string(raw.substr(q + 1));
     raw = raw.substr(0, q);
   }
-  std::string decoded;
+  std::string scratch;  // a segment's decoded form, when it has escapes
   std::string path;
   path.reserve(raw.size());
   std::size_t pos = 0;
@@ -105,9 +117,14 @@ target normalize_target(std::string_view raw) {
     if (seg.empty()) {
       continue;
     }
-    if (auto e = decode_segment(seg, decoded); e != target_error::none) {
-      t.error = e;
-      return t;
+    // Most segments have nothing to decode: check them in place and append them whole.
+    std::string_view decoded = seg;
+    if (needs_decoding(seg)) {
+      if (auto e = decode_segment(seg, scratch); e != target_error::none) {
+        t.error = e;
+        return t;
+      }
+      decoded = scratch;
     }
     if (decoded.empty()) {
       continue;
@@ -124,7 +141,7 @@ target normalize_target(std::string_view raw) {
       return t;
     }
     path.push_back('/');
-    path += decoded;
+    path.append(decoded);
   }
   t.path = path.empty() ? "/" : std::move(path);
   return t;

@@ -8,7 +8,7 @@
 namespace lxcdn::net {
 
 // What a server role (origin, mirror) does with each request. Implementations must be safe to
-// call concurrently from many sessions (they run on different strands): keep shared state
+// call concurrently from many sessions (they run on different threads): keep shared state
 // immutable or internally synchronized.
 class request_handler {
  public:

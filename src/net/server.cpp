@@ -8,6 +8,7 @@
 #include <boost/asio/ip/v6_only.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core/detect_ssl.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -43,9 +44,7 @@ std::string_view cached_http_date() {
   return text;
 }
 
-std::string serialize_head(response_head& head) {
-  head.set(http::field::server, "lxcdn");
-  head.set(http::field::date, cached_http_date());
+std::string serialize_head(const response_head& head) {
   std::string out;
   out.reserve(512);
   out += head.version() == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
@@ -54,18 +53,24 @@ std::string serialize_head(response_head& head) {
   out += head.reason();
   out += "\r\n";
   for (const auto& f : head) {
+    if (f.name() == http::field::server || f.name() == http::field::date) {
+      continue;  // ours, below
+    }
     out += f.name_string();
     out += ": ";
     out += f.value();
     out += "\r\n";
   }
-  out += "\r\n";
+  // Appended here rather than set in the fields: no allocation per response for them.
+  out += "Server: lxcdn\r\nDate: ";
+  out += cached_http_date();
+  out += "\r\n\r\n";
   return out;
 }
 
 namespace {
 
-// One open connection, as seen by shutdown. Strand-confined: touched only on `executor`.
+// One open connection, as seen by shutdown. Confined to its worker: touched only on `executor`.
 struct connection_slot {
   asio::any_io_executor executor;
   tcp::socket* socket = nullptr;  // null once the connection has ended
@@ -89,7 +94,8 @@ std::string endpoint_text(const tcp::endpoint& ep) {
 
 struct server::impl {
   impl(server_config c, request_handler* h)
-      : config(std::move(c)), handler(h), control(asio::make_strand(ioc)), signals(ioc),
+      : config(std::move(c)), handler(h), workers(make_workers(config.threads)),
+        ioc(*workers.front()), control(asio::make_strand(ioc)), signals(ioc),
         grace_timer(control) {
     bool any_tls = false;
     for (auto& l : config.listeners) {
@@ -100,10 +106,24 @@ struct server::impl {
     }
   }
 
+  // One io_context per I/O thread; `threads: 0` means one per core. Each connection lives on one
+  // of them for its whole life (single-threaded: no strand, no lock on its path); the acceptors,
+  // signals and the roles' shared services (context()) use the first.
+  static std::vector<std::unique_ptr<asio::io_context>> make_workers(unsigned threads) {
+    unsigned n = threads ? threads : std::max(1u, std::thread::hardware_concurrency());
+    std::vector<std::unique_ptr<asio::io_context>> out;
+    for (unsigned i = 0; i < n; ++i) {
+      out.push_back(std::make_unique<asio::io_context>(1));
+    }
+    return out;
+  }
+
   server_config config;
   request_handler* handler;  // set before run()
   std::vector<std::function<void()>> stop_callbacks;
-  asio::io_context ioc;
+  std::vector<std::unique_ptr<asio::io_context>> workers;
+  asio::io_context& ioc;  // workers.front()
+  std::atomic<std::size_t> next_worker{0};  // round-robin assignment of new connections
   std::unique_ptr<tls_context_store> tls;
   std::vector<std::pair<tcp::acceptor, bool>> acceptors;  // (acceptor, is TLS port)
   std::atomic<bool> stopping{false};
@@ -116,7 +136,7 @@ struct server::impl {
 
   const limits_config& limits() const { return config.limits; }
 
-  // Runs `f(slot)` on each live connection's strand.
+  // Runs `f(slot)` on each live connection's own thread.
   template <class F>
   void for_each_slot(F f) {
     std::lock_guard lock(slots_mutex);
@@ -198,7 +218,8 @@ struct server::impl {
 
   awaitable<void> accept_loop(tcp::acceptor& acceptor, bool tls_port) {
     for (;;) {
-      auto [ec, socket] = co_await acceptor.async_accept(asio::make_strand(ioc), as_tuple);
+      auto& worker = *workers[next_worker++ % workers.size()];
+      auto [ec, socket] = co_await acceptor.async_accept(worker, as_tuple);
       if (stopping || ec == asio::error::operation_aborted) {
         co_return;
       }
@@ -326,8 +347,20 @@ struct server::impl {
       http::request_parser<http::empty_body> parser;
       parser.header_limit(static_cast<std::uint32_t>(limits().max_header_bytes));
       parser.eager(false);
-      lowest.expires_after(limits().header_timeout);
-      auto [ec, n] = co_await http::async_read_header(stream, buffer, parser, as_tuple);
+      // The head is usually whole in the buffer already (one segment): parse it in place, and
+      // start an asynchronous read (under the header deadline) only for the rest of a partial one.
+      error_code ec;
+      if (buffer.size() > 0) {
+        buffer.consume(parser.put(buffer.data(), ec));
+        if (ec == http::error::need_more) {
+          ec = {};
+        }
+      }
+      if (!ec && !parser.is_header_done()) {
+        lowest.expires_after(limits().header_timeout);
+        std::tie(ec, std::ignore) =
+            co_await http::async_read_header(stream, buffer, parser, as_tuple);
+      }
       if (ec) {
         if (ec == http::error::header_limit) {
           co_await write_simple_response(sink_storage, 11, false, false,
@@ -430,11 +463,14 @@ void server::run() {
     asio::co_spawn(acc.get_executor(), s.accept_loop(acc, is_tls), asio::detached);
   }
   s.signals.async_wait([&s](error_code ec, int sig) { s.on_signal(ec, sig); });
-  unsigned n = s.config.threads ? s.config.threads
-                                : std::max(1u, std::thread::hardware_concurrency());
-  std::vector<std::jthread> threads;
-  for (unsigned i = 1; i < n; ++i) {
-    threads.emplace_back([&s] { s.ioc.run(); });
+  // The other workers stay up (idle or not) until the first one has finished: that happens only
+  // once a stop has begun and every connection has ended (the grace timer on `control` keeps it
+  // busy until then), so releasing them afterwards lets each drain what is left and return.
+  std::vector<std::jthread> threads;  // declared first: joined after `keep` has released them
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> keep;
+  for (std::size_t i = 1; i < s.workers.size(); ++i) {
+    keep.push_back(asio::make_work_guard(*s.workers[i]));
+    threads.emplace_back([&w = *s.workers[i]] { w.run(); });
   }
   s.ioc.run();
 }

@@ -21,10 +21,11 @@ struct bound_listener {
   bool tls = false;
 };
 
-// An HTTP/1.1 server: listeners (plain and TLS, IPv4 and IPv6), one coroutine per connection on
-// its own strand, keep-alive, deadlines and limits from server_config, graceful shutdown.
-// Thread model: run() drives one io_context on `threads` threads and returns when the server has
-// stopped and every connection has ended. stop() and reload_tls() may be called from any thread
+// An HTTP/1.1 server: listeners (plain and TLS, IPv4 and IPv6), one coroutine per connection,
+// keep-alive, deadlines and limits from server_config, graceful shutdown.
+// Thread model: one io_context per I/O thread (`threads`); each new connection is handed to the
+// next one in turn and stays there, so a connection's code never runs on two threads. run()
+// returns when the server has stopped and every connection has ended. stop() and reload_tls() may be called from any thread
 // (signal handlers included, via asio::signal_set). Signals are handled by the server itself:
 // SIGTERM/SIGINT stop gracefully, SIGHUP reloads the certificate.
 class server {
@@ -34,7 +35,8 @@ class server {
   explicit server(server_config config);
   void set_handler(request_handler& handler);
 
-  // The io_context run() drives; background tasks of a role (index refresh, sweeps) run on it.
+  // The first I/O thread's io_context; background tasks of a role (index refresh, sweeps,
+  // probes) run on it. Connections may run on any of the I/O threads.
   boost::asio::io_context& context();
 
   // Called (on the io_context) when a graceful stop begins, so a role can cancel its timers;

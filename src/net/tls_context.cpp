@@ -34,7 +34,13 @@ std::shared_ptr<ssl::context> make_server_tls_context(const tls_files& files) {
   // TLS 1.3 is what LXD and Incus require (simplestreams-spec §2.5); 1.2 stays for curl, wget
   // and older tools.
   SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
-  SSL_CTX_set_cipher_list(native, "ECDHE+AESGCM:ECDHE+CHACHA20");
+  // Our order, not the client's: AES-128-GCM first. It is as safe for this purpose and about a
+  // third cheaper per byte than AES-256-GCM (what OpenSSL clients list first), and bulk image
+  // bytes over HTTPS are where a server's CPU goes when the kernel has no kTLS.
+  SSL_CTX_set_cipher_list(native, "ECDHE+AES128GCM:ECDHE+AESGCM:ECDHE+CHACHA20");
+  SSL_CTX_set_ciphersuites(native,
+                           "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:"
+                           "TLS_CHACHA20_POLY1305_SHA256");
   SSL_CTX_set_options(native, SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_RENEGOTIATION);
   if (SSL_CTX_use_certificate_chain_file(native, files.certificate.c_str()) != 1) {
     throw config_error(fmt::format("{}: cannot load certificate chain: {}",

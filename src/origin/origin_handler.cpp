@@ -23,7 +23,7 @@ namespace http = net::http;
 
 origin_handler::origin_handler(const origin_config& config, const geoip::geoip_store& geo,
                                const routing_store& routes, origin_metrics& metrics)
-    : config_(config), geo_(geo), routes_(routes), metrics_(metrics) {}
+    : config_(config), geo_(geo), routes_(routes), metrics_(metrics), root_(config.root) {}
 
 std::vector<status_row> origin_handler::status_rows(const routing_store& routes,
                                                     const origin_metrics& metrics) {
@@ -183,17 +183,17 @@ boost::asio::awaitable<bool> origin_handler::handle(const net::request& req,
       metrics_.served_locally(c.why_local);
     }
   }
-  // The root is opened per request so a publisher that swaps a `current` symlink takes effect
+  // Checked per request (root_dir) so a publisher that swaps a `current` symlink takes effect
   // at once, and every request resolves beneath one consistent generation.
-  unique_fd root(::open(config_.root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  const int root = root_.current();
   static_response plan;
-  if (!root) {
+  if (root < 0) {
     spdlog::error("cannot open root {}: {}", config_.root.string(), std::strerror(errno));
     plan = net::plan_text_response(http::status::service_unavailable, req.message.version(),
                                    keep_alive, req.message.method() == http::verb::head,
                                    "temporarily unavailable\n");
   } else {
-    plan = plan_static_response(root.get(), config_.cache_control, req.message, keep_alive);
+    plan = plan_static_response(root, config_.cache_control, req.message, keep_alive);
   }
 
   auto ec = co_await net::write_planned(sink, plan);

@@ -7,6 +7,7 @@
 #include "net/request_handler.hpp"
 #include "origin/origin_config.hpp"
 #include "origin/origin_metrics.hpp"
+#include "origin/root_dir.hpp"
 #include "origin/routing_store.hpp"
 #include "origin/status_page.hpp"
 
@@ -49,6 +50,7 @@ class origin_handler final : public net::request_handler {
   const geoip::geoip_store& geo_;
   const routing_store& routes_;
   origin_metrics& metrics_;
+  root_dir root_;  // config_.root, followed across a publisher's symlink switches
 };
 
 }  // namespace lxcdn::origin
