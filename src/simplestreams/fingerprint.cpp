@@ -1,10 +1,7 @@
 #include "simplestreams/fingerprint.hpp"
 
-#include <fstream>
-#include <future>
-#include <vector>
-
 #include "core/sha256.hpp"
+#include "core/sha256_pair.hpp"
 #include "simplestreams/write_index.hpp"
 
 namespace lxcdn::simplestreams {
@@ -26,37 +23,6 @@ void check_size_unchanged(const std::filesystem::path& file, std::uint64_t befor
     throw index_error(file.string() + " changed while being indexed (" + std::to_string(before) +
                       " bytes before, " + std::to_string(read) + " read); run the index again");
   }
-}
-
-// Reads `file` once, feeding every byte to both `alone` and `combined`. Returns the byte count.
-// The two states are updated on two threads, chunk by chunk: hashing, not reading, is the cost,
-// so a root file costs one SHA-256 pass of wall time on a machine with two cores, not two.
-std::uint64_t hash_into_both(const std::filesystem::path& file, sha256& alone, sha256& combined) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) {
-    throw index_error("cannot open " + file.string());
-  }
-  constexpr std::size_t chunk_size = 4 << 20;
-  constexpr std::size_t parallel_from = 256 << 10;  // below this a thread costs more than it saves
-  std::vector<char> buf(chunk_size);
-  std::uint64_t total = 0;
-  while (in) {
-    in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
-    std::string_view chunk(buf.data(), static_cast<std::size_t>(in.gcount()));
-    if (chunk.size() >= parallel_from) {
-      auto other = std::async(std::launch::async, [&] { combined.update(chunk); });
-      alone.update(chunk);
-      other.get();
-    } else {
-      alone.update(chunk);
-      combined.update(chunk);
-    }
-    total += chunk.size();
-  }
-  if (in.bad()) {
-    throw index_error("cannot read " + file.string());
-  }
-  return total;
 }
 
 }  // namespace
@@ -82,7 +48,10 @@ build hash_build(const std::filesystem::path& root, const std::string& dir,
     auto size = size_before_reading(path);
     sha256 alone;
     sha256 combined(meta_state);
-    auto read = hash_into_both(path, alone, combined);
+    std::uint64_t read = 0;
+    if (auto ec = hash_file_into_both(path, alone, combined, &read)) {
+      throw index_error("cannot read " + path.string() + ": " + ec.message());
+    }
     check_size_unchanged(path, size, read);
     out.roots.push_back({kind,
                          {dir + "/" + std::string(format.file_name), read, alone.hex_digest()},
