@@ -13,6 +13,9 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 
 #include <cerrno>
 #include <ctime>
@@ -84,10 +87,77 @@ class stream_sink_base : public response_sink {
       if (data.size() == 0) {
         co_return error_code{};
       }
+    } else if (data.size() >= direct_tls_bytes) {
+      co_return co_await write_tls_direct(data);
     }
     beast::get_lowest_layer(stream_).expires_after(limits_.send_timeout);
     auto [ec, n] = co_await asio::async_write(stream_, data, asio::as_tuple(asio::use_awaitable));
     co_return ec;
+  }
+
+  // TLS bulk bytes (file bodies): SSL_write straight to the socket. Asio's TLS stream encrypts
+  // into a memory BIO pair and copies each 16 KiB record out of it with an asynchronous operation
+  // per record; writing through a socket BIO instead saves that copy and that machinery, which
+  // measured as a quarter of the CPU per GB served over HTTPS. Only the write side is switched,
+  // and only for the duration of this call: the read side (and anything already buffered there)
+  // stays with Asio's BIO pair, and the pair is always restored before returning. Precondition:
+  // no write of the Asio stream is in progress (true between a session's sequential writes, each
+  // of which completes only once its output has left the BIO pair).
+  asio::awaitable<error_code> write_tls_direct(asio::const_buffer data) {
+    using namespace asio::experimental::awaitable_operators;
+    auto& sock = beast::get_lowest_layer(stream_).socket();
+    if (!native_non_blocking_) {
+      error_code ec;
+      sock.native_non_blocking(true, ec);
+      if (ec) {
+        co_return ec;
+      }
+      native_non_blocking_ = true;
+    }
+    SSL* ssl = stream_.native_handle();
+    BIO* socket_bio = BIO_new_socket(sock.native_handle(), BIO_NOCLOSE);
+    if (socket_bio == nullptr) {
+      co_return error_code(ENOMEM, boost::system::generic_category());
+    }
+    BIO* pair = SSL_get_wbio(ssl);
+    BIO_up_ref(pair);
+    SSL_set0_wbio(ssl, socket_bio);  // SSL owns socket_bio from here
+    struct restore_pair {
+      SSL* ssl;
+      BIO* pair;
+      ~restore_pair() { SSL_set0_wbio(ssl, pair); }  // frees socket_bio, hands `pair` back
+    } restore{ssl, pair};
+    asio::steady_timer timer(sock.get_executor());
+    while (data.size() > 0) {
+      ERR_clear_error();
+      int n = SSL_write(ssl, data.data(),
+                        static_cast<int>(std::min<std::size_t>(data.size(), 1u << 30)));
+      if (n > 0) {
+        data += static_cast<std::size_t>(n);
+        continue;
+      }
+      int err = SSL_get_error(ssl, n);
+      if (err == SSL_ERROR_WANT_WRITE) {
+        // A record is half out: wait until the socket drains, then call again with the same
+        // bytes (OpenSSL finishes the pending record first).
+        timer.expires_after(limits_.send_timeout);
+        auto result = co_await (sock.async_wait(asio::socket_base::wait_write,
+                                                asio::as_tuple(asio::use_awaitable)) ||
+                                timer.async_wait(asio::as_tuple(asio::use_awaitable)));
+        if (result.index() == 1) {
+          co_return error_code(asio::error::timed_out);
+        }
+        if (auto [wec] = std::get<0>(result); wec) {
+          co_return wec;
+        }
+        continue;
+      }
+      if (err == SSL_ERROR_SYSCALL && errno != 0) {
+        co_return error_code(errno, boost::system::generic_category());
+      }
+      co_return error_code(asio::error::connection_reset);
+    }
+    co_return error_code{};
   }
 
   // Writes the pending head (if any) followed by `data`, as one contiguous write when small.
@@ -161,7 +231,8 @@ class stream_sink_base : public response_sink {
   std::string pending_;
   std::unique_ptr<char[]> buffer_;  // copy_file's staging buffer, kept for the connection
   std::size_t buffer_size_ = 0;
-  bool native_non_blocking_ = false;  // plain TCP: direct send(2)/sendfile(2) never block
+  bool native_non_blocking_ = false;  // direct send(2)/sendfile(2)/SSL_write never block
+  static constexpr std::size_t direct_tls_bytes = 16 * 1024;  // smaller writes go through Asio
   std::uint64_t written_ = 0;
 };
 

@@ -6,6 +6,7 @@ import shutil
 import signal
 import socket
 import ssl
+import time
 
 import pytest
 
@@ -95,6 +96,46 @@ def test_large_file_over_tls_exact_bytes(origin, tree):
         r = c.read_response()
     assert r.status == 200 and int(r.header("Content-Length")) == len(tree.files[LARGE])
     assert hashlib.sha256(r.body).hexdigest() == tree.sha256(LARGE)
+
+
+@pytest.mark.parametrize("version", [ssl.TLSVersion.TLSv1_3, ssl.TLSVersion.TLSv1_2], ids=["tls1.3", "tls1.2"])
+def test_slow_reader_over_tls_gets_exact_bytes_and_the_connection_stays_usable(origin, tree, version):
+    """A client that reads slowly makes the server's socket buffer fill mid-record (file bodies
+    over TLS are written straight to the socket, resuming half-sent records); the body must still
+    be byte for byte, and the next request on the same connection must work (the session's own
+    TLS stream is intact afterwards)."""
+    ctx = client_tls_context(origin.ca, minimum=version, maximum=version)
+    raw = socket.create_connection((origin.host, origin.https_port), timeout=30)
+    with ctx.wrap_socket(raw, server_hostname="localhost") as s:
+        assert s.version() == ("TLSv1.3" if version == ssl.TLSVersion.TLSv1_3 else "TLSv1.2")
+        s.sendall(f"GET /{LARGE} HTTP/1.1\r\nHost: t\r\n\r\n".encode())
+        data = b""
+        while b"\r\n\r\n" not in data:
+            data += s.recv(4096)
+        head, body = data.split(b"\r\n\r\n", 1)
+        length = int(re.search(rb"Content-Length: (\d+)", head).group(1))
+        assert length == len(tree.files[LARGE])
+        digest = hashlib.sha256(body)
+        got = len(body)
+        reads = 0
+        while got < length:
+            chunk = s.recv(min(65536, length - got))
+            assert chunk, f"connection closed after {got} of {length} bytes"
+            digest.update(chunk)
+            got += len(chunk)
+            reads += 1
+            if got < (4 << 20) and reads % 4 == 0:
+                # Slow for the first 4 MiB (about 12 MB/s, far below what the server can send):
+                # the server meets a full socket buffer again and again.
+                time.sleep(0.02)
+        assert digest.hexdigest() == tree.sha256(LARGE)
+        s.sendall(b"GET /hello.txt HTTP/1.1\r\nHost: t\r\n\r\n")
+        tail = b""
+        while not tail.endswith(tree.files["hello.txt"]):
+            chunk = s.recv(4096)
+            assert chunk, "connection closed before the second response"
+            tail += chunk
+        assert tail.startswith(b"HTTP/1.1 200 ")
 
 
 def test_range_over_tls(origin, tree):
