@@ -95,6 +95,20 @@ class stream_sink_base : public response_sink {
     co_return ec;
   }
 
+  // Waits until `sock` can take more bytes, at most send_timeout (timed_out after that).
+  asio::awaitable<error_code> wait_writable(asio::ip::tcp::socket& sock,
+                                            asio::steady_timer& timer) {
+    using namespace asio::experimental::awaitable_operators;
+    timer.expires_after(limits_.send_timeout);
+    auto result = co_await (sock.async_wait(asio::socket_base::wait_write,
+                                            asio::as_tuple(asio::use_awaitable)) ||
+                            timer.async_wait(asio::as_tuple(asio::use_awaitable)));
+    if (result.index() == 1) {
+      co_return error_code(asio::error::timed_out);
+    }
+    co_return std::get<0>(std::get<0>(result));
+  }
+
   // TLS bulk bytes (file bodies): SSL_write straight to the socket. Asio's TLS stream encrypts
   // into a memory BIO pair and copies each 16 KiB record out of it with an asynchronous operation
   // per record; writing through a socket BIO instead saves that copy and that machinery, which
@@ -104,7 +118,6 @@ class stream_sink_base : public response_sink {
   // no write of the Asio stream is in progress (true between a session's sequential writes, each
   // of which completes only once its output has left the BIO pair).
   asio::awaitable<error_code> write_tls_direct(asio::const_buffer data) {
-    using namespace asio::experimental::awaitable_operators;
     auto& sock = beast::get_lowest_layer(stream_).socket();
     if (!native_non_blocking_) {
       error_code ec;
@@ -140,14 +153,7 @@ class stream_sink_base : public response_sink {
       if (err == SSL_ERROR_WANT_WRITE) {
         // A record is half out: wait until the socket drains, then call again with the same
         // bytes (OpenSSL finishes the pending record first).
-        timer.expires_after(limits_.send_timeout);
-        auto result = co_await (sock.async_wait(asio::socket_base::wait_write,
-                                                asio::as_tuple(asio::use_awaitable)) ||
-                                timer.async_wait(asio::as_tuple(asio::use_awaitable)));
-        if (result.index() == 1) {
-          co_return error_code(asio::error::timed_out);
-        }
-        if (auto [wec] = std::get<0>(result); wec) {
+        if (auto wec = co_await wait_writable(sock, timer)) {
           co_return wec;
         }
         continue;
@@ -260,7 +266,6 @@ class stream_sink<beast::tcp_stream> final : public stream_sink_base<beast::tcp_
 
   asio::awaitable<error_code> write_file(int fd, std::uint64_t offset,
                                          std::uint64_t length) override {
-    using namespace asio::experimental::awaitable_operators;
     auto& sock = stream_.socket();
     if (!native_non_blocking_) {  // one ioctl per connection, not per response
       error_code ec;
@@ -303,14 +308,7 @@ class stream_sink<beast::tcp_stream> final : public stream_sink_base<beast::tcp_
       if (errno != EAGAIN) {
         co_return error_code(errno, boost::system::generic_category());
       }
-      timer.expires_after(limits_.send_timeout);
-      auto result = co_await (sock.async_wait(asio::socket_base::wait_write,
-                                              asio::as_tuple(asio::use_awaitable)) ||
-                              timer.async_wait(asio::as_tuple(asio::use_awaitable)));
-      if (result.index() == 1) {
-        co_return error_code(asio::error::timed_out);
-      }
-      if (auto [wec] = std::get<0>(result); wec) {
+      if (auto wec = co_await wait_writable(sock, timer)) {
         co_return wec;
       }
     }
