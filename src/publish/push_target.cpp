@@ -145,14 +145,34 @@ push_result push_generation(const std::string& target, const fs::path& generatio
     auto serving = before.empty() ? std::string("nothing") : before;
     if (before != "generations/" + id) {
       if (!n.has_generation(id)) {
-        std::vector<std::string> args{"-a", "--delete", "--exclude=/.lxcdn-publish/"};
+        // Two passes. images/ with --link-dest: a published file's path never gets other bytes
+        // (a serial is never republished, SHA256SUMS and deltas are written with their build),
+        // so rsync's quick check (size and mtime) may link it from the node's generation. The
+        // index files are rewritten every run and often keep their size; written within the same
+        // second, the quick check would link the previous run's index, so they travel whole
+        // (small: the index, its signatures and the legacy index).
+        std::vector<std::string> images{"-a", "--delete", "--exclude=/.lxcdn-publish/",
+                                        "--exclude=/streams/", "--exclude=/meta/"};
         if (before.starts_with("generations/") && n.has_generation(before.substr(12))) {
-          args.push_back("--link-dest=../" + before.substr(12));
+          images.push_back("--link-dest=../" + before.substr(12));
         }
-        args.push_back(generation.string() + "/");
-        args.push_back(n.rsync_destination("generations/" + id + ".partial"));
+        images.push_back(generation.string() + "/");
+        images.push_back(n.rsync_destination("generations/" + id + ".partial"));
+        std::vector<std::string> index{"-a",
+                                       "--delete",
+                                       "--whole-file",
+                                       "--ignore-times",
+                                       "--include=/streams/",
+                                       "--include=/meta/",
+                                       "--include=/streams/**",
+                                       "--include=/meta/**",
+                                       "--exclude=*"};
+        index.push_back(generation.string() + "/");
+        index.push_back(n.rsync_destination("generations/" + id + ".partial"));
         try {
-          demo::run_tool(demo::require_tool(rsync.string(), "rsync"), args);
+          auto tool = demo::require_tool(rsync.string(), "rsync");
+          demo::run_tool(tool, images);
+          demo::run_tool(tool, index);
         } catch (const std::exception& e) {
           r.message = std::string("push failed: ") + e.what() + "; still serving " + serving;
           return r;

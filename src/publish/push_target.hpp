@@ -19,8 +19,10 @@ bool is_remote_target(const std::string& target);
 
 // Makes `target` serve generation `id` (the directory `generation` on this host):
 //   1. rsync -a --delete `generation`/ to <target>/generations/<id>.partial/ (hidden
-//      .lxcdn-publish/ left out), hard-linking unchanged files to the node's current generation
-//      (--link-dest), so only new files cross the network;
+//      .lxcdn-publish/ left out): images/ hard-linking unchanged files to the node's current
+//      generation (--link-dest), so only new files cross the network; streams/ and meta/ (the
+//      index, rewritten every run, often with the same size within the same second, which
+//      rsync's quick check would take for unchanged) always copied whole;
 //   2. rename .partial to <id> once the whole transfer has ended;
 //   3. point <target>/current at generations/<id> with one rename(2) (replace_symlink);
 //   4. remove the node's generations beyond the newest `keep` (never the current one) and

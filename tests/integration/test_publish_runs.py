@@ -227,3 +227,21 @@ def test_the_legacy_lxc_index_names_the_newest_build_with_lxc_files(pub, key, ce
         assert r.status == 200 and r.body.decode() == expected
     finally:
         origin.stop()
+
+
+def test_a_new_index_of_the_same_size_reaches_the_target_within_the_same_second(key, tmp_path):
+    # keep=1: each run replaces the listed build, so the index keeps its size. The push links
+    # unchanged files from the node's previous generation by rsync's quick check (size and mtime
+    # in seconds); the index files, rewritten every run, must travel whole, or a run within the
+    # same second as the previous one leaves the node serving the old index (seen with a release
+    # build, whose runs take well under a second).
+    pub = Publisher(tmp_path / "pub", key, keep=1, grace="1h", extra="deltas: false\n")
+    for day in range(1, 5):
+        pub.build(f"2024010{day}_05:24")
+        pub.publish()
+        for rel in ("streams/v1/images.json", "streams/v1/images.json.gz", "streams/v1/images.sjson",
+                    "streams/v1/images.json.gpg", "streams/v1/index.json", "meta/1.0/index-system",
+                    "meta/1.0/index-system.asc"):
+            assert ((pub.targets[0] / "current" / rel).read_bytes() ==
+                    (pub.work / "current" / rel).read_bytes()), (day, rel)
+        assert listed_serials(pub.targets[0] / "current") == [f"2024010{day}_05:24"]
