@@ -69,12 +69,7 @@ class stream_sink_base : public response_sink {
   asio::awaitable<error_code> write_all(asio::const_buffer data) {
     if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
       auto& sock = stream_.socket();
-      if (!native_non_blocking_) {
-        error_code ec;
-        sock.native_non_blocking(true, ec);
-        native_non_blocking_ = !ec;
-      }
-      if (native_non_blocking_ && data.size() > 0) {
+      if (data.size() > 0 && !make_non_blocking()) {
         ssize_t n;
         do {
           n = ::send(sock.native_handle(), data.data(), data.size(), MSG_NOSIGNAL);
@@ -93,6 +88,20 @@ class stream_sink_base : public response_sink {
     beast::get_lowest_layer(stream_).expires_after(limits_.send_timeout);
     auto [ec, n] = co_await asio::async_write(stream_, data, asio::as_tuple(asio::use_awaitable));
     co_return ec;
+  }
+
+  // Puts the socket in non-blocking mode for direct send(2)/sendfile(2)/SSL_write, with one
+  // ioctl per connection rather than per response. Returns the error if that fails.
+  error_code make_non_blocking() {
+    if (!native_non_blocking_) {
+      error_code ec;
+      beast::get_lowest_layer(stream_).socket().native_non_blocking(true, ec);
+      if (ec) {
+        return ec;
+      }
+      native_non_blocking_ = true;
+    }
+    return {};
   }
 
   // Waits until `sock` can take more bytes, at most send_timeout (timed_out after that).
@@ -119,13 +128,8 @@ class stream_sink_base : public response_sink {
   // of which completes only once its output has left the BIO pair).
   asio::awaitable<error_code> write_tls_direct(asio::const_buffer data) {
     auto& sock = beast::get_lowest_layer(stream_).socket();
-    if (!native_non_blocking_) {
-      error_code ec;
-      sock.native_non_blocking(true, ec);
-      if (ec) {
-        co_return ec;
-      }
-      native_non_blocking_ = true;
+    if (auto ec = make_non_blocking()) {
+      co_return ec;
     }
     SSL* ssl = stream_.native_handle();
     BIO* socket_bio = BIO_new_socket(sock.native_handle(), BIO_NOCLOSE);
@@ -267,13 +271,8 @@ class stream_sink<beast::tcp_stream> final : public stream_sink_base<beast::tcp_
   asio::awaitable<error_code> write_file(int fd, std::uint64_t offset,
                                          std::uint64_t length) override {
     auto& sock = stream_.socket();
-    if (!native_non_blocking_) {  // one ioctl per connection, not per response
-      error_code ec;
-      sock.native_non_blocking(true, ec);
-      if (ec) {
-        co_return co_await copy_file(fd, offset, length);
-      }
-      native_non_blocking_ = true;
+    if (make_non_blocking()) {
+      co_return co_await copy_file(fd, offset, length);
     }
     const int sfd = sock.native_handle();
     // The head: one non-blocking send with MSG_MORE so it shares a packet with the first body
