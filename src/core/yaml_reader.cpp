@@ -111,6 +111,11 @@ void yaml_map::get(const std::string& key, std::filesystem::path& out) {
   }
 }
 
+void yaml_map::get_path(const std::string& key, std::filesystem::path& out) {
+  get(key, out);
+  out = resolve_config_path(source_, out);
+}
+
 void yaml_map::get(const std::string& key, bool& out) {
   seen_.insert(key);
   if (!has(key)) {

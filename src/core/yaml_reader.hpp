@@ -40,6 +40,9 @@ class yaml_map {
   void get(const std::string& key, std::uint16_t& out);
   void get(const std::string& key, std::size_t& out);
   void get(const std::string& key, std::filesystem::path& out);
+  // A path, relative ones taken from the config file's directory (resolve_config_path); `out`
+  // (its default, when the key is absent) is resolved the same way.
+  void get_path(const std::string& key, std::filesystem::path& out);
   void get(const std::string& key, double& out);  // a finite decimal number, e.g. 50.11 or -8
   // A list of scalars, `[DE, AT]` or one per line; a lone scalar is a one-element list.
   void get(const std::string& key, std::vector<std::string>& out);

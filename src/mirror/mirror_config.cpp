@@ -72,8 +72,7 @@ mirror_config parse_mirror_config(const std::string& yaml_text,
   if (auto err = split_upstream_url(c.upstream); !err.empty()) {
     up.fail("url", fmt::format("'{}' {}", c.upstream.url, err));
   }
-  up.get("ca_file", c.upstream.ca_file);
-  c.upstream.ca_file = resolve_config_path(source, c.upstream.ca_file);
+  up.get_path("ca_file", c.upstream.ca_file);
   c.upstream.server_name = c.upstream.host;
   up.get("server_name", c.upstream.server_name);
   up.get_duration("connect_timeout", c.upstream.connect_timeout);
@@ -86,8 +85,7 @@ mirror_config parse_mirror_config(const std::string& yaml_text,
   top.require("cache");
   auto cache = top.child("cache");
   cache.require("dir");
-  cache.get("dir", c.cache.dir);
-  c.cache.dir = resolve_config_path(source, c.cache.dir);
+  cache.get_path("dir", c.cache.dir);
   cache.get_byte_size("max_size", c.cache.max_size);
   cache.get_duration("inactive", c.cache.inactive);
   cache.get("max_waiters", c.cache.max_waiters);
@@ -98,7 +96,7 @@ mirror_config parse_mirror_config(const std::string& yaml_text,
   valid.finish();
   cache.finish();
 
-  net::parse_listen_config(top, source, c.server);
+  net::parse_listen_config(top, c.server);
 
   c.redirect_host = c.upstream.port == "443"
                         ? c.upstream.host

@@ -6,7 +6,7 @@
 
 namespace lxcdn::net {
 
-void parse_listen_config(yaml_map& top, const std::filesystem::path& source, server_config& out) {
+void parse_listen_config(yaml_map& top, server_config& out) {
   top.require("listen");
   auto listeners = top.children("listen");
   if (listeners.empty()) {
@@ -38,10 +38,8 @@ void parse_listen_config(yaml_map& top, const std::filesystem::path& source, ser
     tls.require("certificate");
     tls.require("key");
   }
-  tls.get("certificate", out.tls.certificate);
-  tls.get("key", out.tls.key);
-  out.tls.certificate = resolve_config_path(source, out.tls.certificate);
-  out.tls.key = resolve_config_path(source, out.tls.key);
+  tls.get_path("certificate", out.tls.certificate);
+  tls.get_path("key", out.tls.key);
   tls.finish();
 
   top.get("threads", out.threads);

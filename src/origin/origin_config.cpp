@@ -21,10 +21,9 @@ origin_config parse_origin_config(const std::string& yaml_text,
   yaml_map top(parse_yaml(yaml_text, source), "", source);
 
   top.require("root");
-  top.get("root", c.root);
-  c.root = resolve_config_path(source, c.root);
+  top.get_path("root", c.root);
 
-  net::parse_listen_config(top, source, c.server);
+  net::parse_listen_config(top, c.server);
 
   auto cc = top.child("cache_control");
   cc.get("images", c.cache_control.images);
@@ -41,8 +40,7 @@ origin_config parse_origin_config(const std::string& yaml_text,
   auto h = top.child("health");
   h.get_duration("interval", c.health.interval);
   h.get_duration("timeout", c.health.timeout);
-  h.get("ca_file", c.health.ca_file);
-  c.health.ca_file = resolve_config_path(source, c.health.ca_file);
+  h.get_path("ca_file", c.health.ca_file);
   h.get("window", c.health.policy.window);
   h.get("fail_after", c.health.policy.fail_after);
   h.get("recover_after", c.health.policy.recover_after);
@@ -82,8 +80,7 @@ origin_config parse_origin_config(const std::string& yaml_text,
       c.admin.port = static_cast<std::uint16_t>(port);
     }
     a.require("token_file");
-    a.get("token_file", c.admin.token_file);
-    c.admin.token_file = resolve_config_path(source, c.admin.token_file);
+    a.get_path("token_file", c.admin.token_file);
     a.finish();
   }
   top.finish();

@@ -30,11 +30,9 @@ publish_config parse_publish_config(const std::string& yaml_text,
   c.source = source;
   yaml_map top(parse_yaml(yaml_text, source), "", source);
   top.require("incoming");
-  top.get("incoming", c.incoming);
-  c.incoming = resolve_config_path(source, c.incoming);
+  top.get_path("incoming", c.incoming);
   top.require("work");
-  top.get("work", c.work);
-  c.work = resolve_config_path(source, c.work);
+  top.get_path("work", c.work);
 
   top.require("publish");
   auto pub = top.child("publish");
@@ -65,10 +63,7 @@ publish_config parse_publish_config(const std::string& yaml_text,
   auto sig = top.child("signing");
   sig.require("key");
   sig.get("key", c.signing.key);
-  sig.get("gnupg_home", c.signing.gnupg_home);
-  if (!c.signing.gnupg_home.empty()) {
-    c.signing.gnupg_home = resolve_config_path(source, c.signing.gnupg_home);
-  }
+  sig.get_path("gnupg_home", c.signing.gnupg_home);
   sig.finish();
 
   auto ret = top.child("retention");
