@@ -12,6 +12,15 @@ if(LXCDN_SANITIZE)
                                                -fno-sanitize-recover=undefined)
   target_link_options(lxcdn_flags INTERFACE -fsanitize=address,undefined)
 endif()
+# ThreadSanitizer cannot be combined with ASan; -O1 keeps the instrumented binary fast enough for
+# the integration tests' timeouts.
+if(LXCDN_TSAN)
+  if(LXCDN_SANITIZE)
+    message(FATAL_ERROR "LXCDN_TSAN and LXCDN_SANITIZE exclude each other")
+  endif()
+  target_compile_options(lxcdn_flags INTERFACE -fsanitize=thread -O1 -fno-omit-frame-pointer)
+  target_link_options(lxcdn_flags INTERFACE -fsanitize=thread)
+endif()
 
 # lxcdn_library(NAME SOURCES...) : a static library of ours.
 function(lxcdn_library name)
@@ -19,11 +28,17 @@ function(lxcdn_library name)
   target_link_libraries(${name} PUBLIC lxcdn_flags)
 endfunction()
 
-# lxcdn_unit_test(NAME SOURCES... LIBS ...) : a GoogleTest binary registered with CTest, label "unit".
+# lxcdn_unit_test(NAME [TSAN] SOURCES... LIBS ...) : a GoogleTest binary registered with CTest,
+# label "unit"; TSAN adds label "tsan" (its tests run threads: the tsan preset runs it too, and
+# builds it, see CMakePresets.json).
 function(lxcdn_unit_test name)
-  cmake_parse_arguments(T "" "" "SOURCES;LIBS" ${ARGN})
+  cmake_parse_arguments(T "TSAN" "" "SOURCES;LIBS" ${ARGN})
   add_executable(${name} ${T_SOURCES})
   target_link_libraries(${name} PRIVATE ${T_LIBS} GTest::gtest_main GTest::gtest lxcdn_flags)
   add_test(NAME ${name} COMMAND ${name})
-  set_tests_properties(${name} PROPERTIES LABELS unit)
+  set(labels unit)
+  if(T_TSAN)
+    list(APPEND labels tsan)
+  endif()
+  set_tests_properties(${name} PROPERTIES LABELS "${labels}")
 endfunction()

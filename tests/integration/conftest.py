@@ -12,6 +12,9 @@ import pytest
 
 from lxcdn_testlib import Origin, RawConnection, demo_prepare, make_ca_and_cert, origin_yaml
 
+# Every module fails on a sanitizer report in any server's stderr (see sanitizer_check.py).
+pytest_plugins = ["sanitizer_check"]
+
 SERIAL_DIR = "images/debian/12/amd64/default/20240101_05:24"
 
 
