@@ -84,6 +84,18 @@ void fill_state::fail(std::string error, bool timed_out) {
   notify_locked();
 }
 
+void fill_state::fail_cache(std::string error, std::uint64_t length) {
+  std::lock_guard lock(mutex_);
+  if (view_.state == phase::waiting_for_head) {
+    view_.status = 200;
+    view_.length = length;
+  }
+  view_.state = phase::failed;
+  view_.error = std::move(error);
+  view_.cache_unwritable = true;
+  notify_locked();
+}
+
 std::size_t fill_state::readers() const {
   std::lock_guard lock(mutex_);
   return readers_;
@@ -209,9 +221,20 @@ asio::awaitable<void> run_fill(fill_context ctx, std::shared_ptr<fill_state> sta
          true);
     co_return;
   }
+  // The cache could not take the body: readers are served without it (pass_through.hpp) and the
+  // operator sees it in the log, /.lxcdn/status and /metrics.
+  auto cache_failed = [&](std::string why) {
+    spdlog::warn("fill {}: {}; serving without the cache", key, why);
+    ++ctx.metrics.cache_write_errors;
+    ctx.metrics.last_cache_error_at = ctx.store.now();
+    ctx.metrics.cache_writable = false;
+    ++ctx.metrics.fills_failed;
+    state->fail_cache(std::move(why), *length);
+    guard.ended = true;
+  };
   auto [fd, temp] = ctx.store.create_temp();
   if (!fd) {
-    fail("cannot create a temp file in the cache: " + std::string(std::strerror(errno)), false);
+    cache_failed("cannot create a temp file in the cache: " + std::string(std::strerror(errno)));
     co_return;
   }
   guard.temp = temp;
@@ -244,7 +267,7 @@ asio::awaitable<void> run_fill(fill_context ctx, std::shared_ptr<fill_state> sta
         if (errno == EINTR) {
           continue;
         }
-        fail("cannot write the cache (disk full?): " + std::string(std::strerror(errno)), false);
+        cache_failed("cannot write the cache: " + std::string(std::strerror(errno)));
         co_return;
       }
       off += static_cast<std::size_t>(w);
@@ -269,9 +292,13 @@ asio::awaitable<void> run_fill(fill_context ctx, std::shared_ptr<fill_state> sta
   if (auto cec = ctx.store.commit(temp, wfd, meta)) {
     // The bytes are right (verified or length-checked); only caching failed. Readers finish.
     spdlog::warn("fill {}: not cached: {}", key, cec.message());
+    ++ctx.metrics.cache_write_errors;
+    ctx.metrics.last_cache_error_at = ctx.store.now();
+    ctx.metrics.cache_writable = false;
   } else {
     ++ctx.metrics.fills_committed;
     ctx.metrics.last_fill_ok = ctx.store.now();
+    ctx.metrics.cache_writable = true;
   }
   guard.temp.clear();
   state->finish(200, "");

@@ -42,6 +42,10 @@ class fill_state {
     std::string location;           // for 301/302
     std::string error;              // for failed
     bool timed_out = false;         // failed: the upstream did not answer in time (504, not 502)
+    // failed because the cache could not be written (disk full, read-only, ...) while the
+    // upstream answer was good: readers go on without the cache (pass_through.hpp) from the
+    // bytes they have, instead of aborting.
+    bool cache_unwritable = false;
   };
 
   explicit fill_state(std::string key) : key_(std::move(key)) {}
@@ -61,6 +65,9 @@ class fill_state {
   void advance(std::uint64_t available);
   void finish(unsigned status, std::string location);  // bodiless answers, or body complete
   void fail(std::string error, bool timed_out = false);
+  // The upstream answered 200 with `length` bytes but the cache cannot hold them: the fill stops
+  // here, and its readers continue from the upstream directly (view.cache_unwritable).
+  void fail_cache(std::string error, std::uint64_t length);
   std::size_t readers() const;
   void add_reader();
   void remove_reader();

@@ -39,6 +39,12 @@ std::string mirror_metrics::render(std::uint64_t cache_bytes, std::uint64_t cach
           "Fills or cache entries whose size or sha256 did not match.",
           integrity_failures + store_integrity_failures);
   counter("lxcdn_mirror_upstream_errors_total", "Upstream requests that failed.", upstream_errors);
+  counter("lxcdn_mirror_cache_write_errors_total",
+          "Fills the cache could not hold (disk full, read-only, no permission).",
+          cache_write_errors);
+  counter("lxcdn_mirror_passthrough_total",
+          "Image requests served from the upstream without the cache (it could not be written).",
+          passthrough_requests);
   counter("lxcdn_mirror_evictions_total", "Cache entries removed for size or inactivity.",
           evictions);
   gauge("lxcdn_mirror_fills_in_progress", "Fills in progress.", fills_in_progress);

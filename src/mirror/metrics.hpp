@@ -21,6 +21,10 @@ struct mirror_metrics {
   std::atomic<std::uint64_t> integrity_failures{0};  // fills whose size/sha256 did not match
   std::atomic<std::uint64_t> upstream_errors{0};
   std::atomic<std::int64_t> last_fill_ok{0};    // unix seconds of the last committed fill
+  std::atomic<std::uint64_t> cache_write_errors{0};    // fills the cache could not hold
+  std::atomic<std::int64_t> last_cache_error_at{0};    // unix seconds of the last one (0: never)
+  std::atomic<bool> cache_writable{true};  // false from a cache write failure to the next commit
+  std::atomic<std::uint64_t> passthrough_requests{0};  // image requests served past the cache
 
   // Time to first byte (response head written) of image requests, as a histogram.
   static constexpr std::array<double, 8> ttfb_bounds{0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30};

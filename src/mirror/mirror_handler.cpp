@@ -17,6 +17,7 @@
 #include "mirror/cache_store.hpp"
 #include "mirror/freshness.hpp"
 #include "mirror/metrics.hpp"
+#include "mirror/pass_through.hpp"
 #include "mirror/upstream_client.hpp"
 #include "net/file_response.hpp"
 
@@ -92,16 +93,22 @@ std::string mirror_handler::status_json() const {
     last_error = health_.last_error;
   }
   auto days = certificate_days_left(certificate_file_);
+  const auto last_write_error = ctx_.metrics.last_cache_error_at.load();
+  const bool writable = ctx_.metrics.cache_writable.load();
   return fmt::format(
       "{{\"version\":\"{}\",\"upstream\":{{\"url\":\"{}\",\"reachable\":{},\"last_error\":\"{}\","
       "\"last_index_refresh\":{}}},\"last_successful_fill\":{},\"cache\":{{\"bytes\":{},"
-      "\"entries\":{},\"max_size\":{},\"headroom\":{},\"disk_free\":{},\"scan_complete\":{}}},"
-      "\"certificate_days_left\":{},\"fills_in_progress\":{},\"integrity_failures\":{}}}\n",
+      "\"entries\":{},\"max_size\":{},\"headroom\":{},\"disk_free\":{},\"scan_complete\":{},"
+      "\"write_errors\":{},\"last_write_error_at\":{},\"writable\":{}}},"
+      "\"certificate_days_left\":{},\"fills_in_progress\":{},\"integrity_failures\":{},"
+      "\"passthrough_requests\":{}}}\n",
       LXCDN_VERSION, json_escape(ctx_.config.upstream.url), health_.reachable.load(),
       json_escape(last_error), health_.last_success.load(), ctx_.metrics.last_fill_ok.load(),
       s.bytes, s.entries, ctx_.store.max_size(), headroom, disk_free, s.scan_complete,
+      ctx_.metrics.cache_write_errors.load(), last_write_error, writable,
       days ? std::to_string(*days) : "null", ctx_.metrics.fills_in_progress.load(),
-      ctx_.metrics.integrity_failures.load() + s.integrity_failures);
+      ctx_.metrics.integrity_failures.load() + s.integrity_failures,
+      ctx_.metrics.passthrough_requests.load());
 }
 
 asio::awaitable<bool> mirror_handler::handle(const net::request& req, net::response_sink& sink,
@@ -153,11 +160,14 @@ asio::awaitable<bool> mirror_handler::respond(const net::request& req, net::resp
   }
   if (!target.path.starts_with("/images/")) {
     // Everything but image files belongs to the origin (the index above all): same scheme, same
-    // request-target, as the operators' nginx config does with $scheme and $request_uri.
+    // request-target, as the operators' nginx config does with $scheme and $request_uri. Only
+    // its origin-form: an absolute-form target's authority names no one we redirect to (the
+    // origin is fixed by config, the mirror is no open proxy or redirector).
     ++ctx_.metrics.redirects;
     plan = net::plan_text_response(bhttp::status::found, version, keep_alive, head_only, "");
     plan.head.set(bhttp::field::location, fmt::format("{}://{}{}", req.tls ? "https" : "http",
-                                                      ctx_.config.redirect_host, raw));
+                                                      ctx_.config.redirect_host,
+                                                      http::origin_form(raw)));
     co_return !co_await net::write_planned(sink, plan);
   }
   co_return co_await serve_image(req, sink, keep_alive, target.path);
@@ -242,7 +252,7 @@ asio::awaitable<bool> mirror_handler::serve_fill(const net::request& req, net::r
     v = fill->snapshot();
   }
   planned_response plan;
-  if (v.state == fill_state::phase::failed) {
+  if (v.state == fill_state::phase::failed && !v.cache_unwritable) {
     plan = v.timed_out
                ? net::plan_text_response(bhttp::status::gateway_timeout, version, keep_alive,
                                          head_only, "upstream did not answer in time\n")
@@ -301,6 +311,12 @@ asio::awaitable<bool> mirror_handler::serve_fill(const net::request& req, net::r
   while (pos < end) {
     v = fill->snapshot();
     if (v.state == fill_state::phase::failed) {
+      if (v.cache_unwritable) {
+        // The cache's disk failed, not the upstream: go on without it from where we are. (A
+        // named argument: g++ 12 destroys a braced temporary passed to a coroutine twice.)
+        pass_through_span rest{fill->key(), first, pos, end, total};
+        co_return co_await pass_through(ctx_, sink, std::move(rest), fill->fd());
+      }
       // Abort: the client sees a short body against Content-Length, never a complete wrong file.
       co_return false;
     }

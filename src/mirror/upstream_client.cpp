@@ -176,7 +176,7 @@ upstream_client::connect() {
 }
 
 asio::awaitable<std::pair<error_code, std::unique_ptr<upstream_response>>> upstream_client::get(
-    std::string target) {
+    std::string target, std::string range) {
   for (int attempt = 0; attempt < 2; ++attempt) {
     std::unique_ptr<upstream_connection> conn;
     if (!idle_.empty()) {
@@ -194,6 +194,9 @@ asio::awaitable<std::pair<error_code, std::unique_ptr<upstream_response>>> upstr
     req.set(http::field::host, host_field(config_));
     req.set(http::field::user_agent, "lxcdn-mirror");
     req.set("X-LXC-No-GeoIP", "on");
+    if (!range.empty()) {
+      req.set(http::field::range, range);
+    }
     auto& lowest = beast::get_lowest_layer(conn->stream);
     lowest.expires_after(config_.header_timeout);
     auto [wec, wn] = co_await http::async_write(conn->stream, req, as_tuple);

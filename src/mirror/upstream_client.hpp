@@ -59,9 +59,9 @@ class upstream_client {
   // GET base_path + target, `target` being a decoded path (a cache key; percent-encoded here).
   // Returns once the response head has arrived (connect + TLS within connect_timeout, head
   // within header_timeout). A reused connection that turns out dead is retried once on a fresh
-  // one.
+  // one. A non-empty `range` is sent as the Range header value (e.g. "bytes=100-199").
   boost::asio::awaitable<std::pair<boost::system::error_code, std::unique_ptr<upstream_response>>>
-  get(std::string target);
+  get(std::string target, std::string range = {});
 
   // Reads a whole small response body (the index). Fails past `limit` bytes.
   boost::asio::awaitable<std::pair<boost::system::error_code, std::string>> fetch_text(

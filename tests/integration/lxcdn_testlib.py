@@ -104,6 +104,8 @@ class LxcdnServer(Started):
     """
 
     role = None
+    # Words run before the lxcdn command line (e.g. unshare/mount for a private file system).
+    prefix = ()
 
     def __init__(self, workdir, config_text, args=(), env=None):
         self.workdir = Path(workdir)
@@ -129,7 +131,8 @@ class LxcdnServer(Started):
         mode = "a" if self.starts else "w"
         self.starts += 1
         self._stderr = open(self.log, mode)
-        self.proc = subprocess.Popen([LXCDN_BIN, self.role, "--config", str(self.config), *self.args],
+        self.proc = subprocess.Popen([*self.prefix, LXCDN_BIN, self.role, "--config", str(self.config),
+                                      *self.args],
                                      stdout=subprocess.PIPE, stderr=self._stderr, env=self.env)
         fd = self.proc.stdout.fileno()
         deadline = time.monotonic() + timeout
