@@ -68,30 +68,42 @@ bool needs_decoding(std::string_view seg) {
 
 }  // namespace
 
+std::string_view origin_form(std::string_view raw) {
+  if (raw.empty() || raw.front() == '/') {
+    return raw;  // origin-form, the usual case: nothing to look at
+  }
+  for (std::string_view scheme : {"http://", "https://"}) {
+    if (raw.size() < scheme.size()) {
+      continue;
+    }
+    bool same = true;
+    for (std::size_t i = 0; i < scheme.size(); ++i) {
+      char c = raw[i];
+      if (c >= 'A' && c <= 'Z') {
+        c = static_cast<char>(c - 'A' + 'a');
+      }
+      same = same && c == scheme[i];
+    }
+    if (same) {
+      auto end = raw.find_first_of("/?#", scheme.size());
+      if (end == std::string_view::npos) {
+        return "/";
+      }
+      return raw[end] == '/' ? raw.substr(end) : std::string_view();
+    }
+  }
+  return raw;
+}
+
 target normalize_target(std::string_view raw) {
   target t;
   if (raw.size() > max_target_bytes) {
     t.error = target_error::too_long;
     return t;
   }
-  // Absolute-form (RFC 9112 §3.2.2): a server must accept it; keep only the path.
-  for (std::string_view scheme : {"http://", "https://"}) {
-    if (raw.size() >= scheme.size()) {
-      bool same = true;
-      for (std::size_t i = 0; i < scheme.size(); ++i) {
-        char c = raw[i];
-        if (c >= 'A' && c <= 'Z') {
-          c = static_cast<char>(c - 'A' + 'a');
-        }
-        same = same && c == scheme[i];
-      }
-      if (same) {
-        auto slash = raw.find('/', scheme.size());
-        raw = slash == std::string_view::npos ? std::string_view("/") : raw.substr(slash);
-        break;
-      }
-    }
-  }
+  // Absolute-form (RFC 9112 §3.2.2): a server must accept it; keep only the path. The authority
+  // names no one we would contact: the origin serves its own root, a mirror its fixed upstream.
+  raw = origin_form(raw);
   if (raw.empty() || raw.front() != '/') {
     t.error = target_error::not_origin_form;
     return t;

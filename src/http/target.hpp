@@ -28,6 +28,13 @@ struct target {
 
 inline constexpr std::size_t max_target_bytes = 8192;
 
+// The origin-form part of a raw request-target: for absolute-form ("http://host/a?b", scheme
+// case-insensitive, RFC 9112 §3.2.2) the path and query after the authority ("/a?b"; "/" when
+// nothing follows the authority); any other target unchanged. The authority ends at the first
+// '/', '?' or '#' (RFC 3986 §3.2); an absolute-form target whose authority is followed by '?' or
+// '#' has no path and yields "" (not usable). Pure; points into `raw`, no allocation.
+std::string_view origin_form(std::string_view raw);
+
 // Normalises a raw request-target (RFC 9112 §3.2). Pure; never throws for any input.
 // Tolerates "//" (lxc-download sends them) and ':' raw or as %3A (lxc-ci serials contain ':').
 target normalize_target(std::string_view raw);

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <utility>
+
 namespace lxcdn::http {
 namespace {
 
@@ -75,6 +77,30 @@ TEST(NormalizeTarget, RefusesEscapes) {
   for (auto& c : cases) {
     EXPECT_EQ(normalize_target(c.raw).error, c.error) << c.raw;
   }
+}
+
+TEST(OriginForm, StripsTheSchemeAndAuthorityOfAbsoluteForm) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"/a?b", "/a?b"},
+      {"http://evil.example/x?y", "/x?y"},
+      {"HTTPS://evil.example:443/images/a", "/images/a"},
+      {"http://evil.example", "/"},
+      {"http://user@evil.example/a", "/a"},
+      {"http://evil.example?/../x", ""},  // the authority ends at '?': no path
+      {"http://evil.example#/x", ""},
+      {"http:/x", "http:/x"},  // not absolute-form: left as is (and refused by the normaliser)
+      {"*", "*"},
+      {"", ""},
+  };
+  for (auto& [raw, want] : cases) {
+    EXPECT_EQ(origin_form(raw), want) << raw;
+  }
+}
+
+TEST(NormalizeTarget, AbsoluteFormWithoutAPathIsRefused) {
+  EXPECT_EQ(normalize_target("http://x?/../secret").error, target_error::not_origin_form);
+  EXPECT_EQ(normalize_target("http://x?/images/a").error, target_error::not_origin_form);
+  EXPECT_EQ(normalize_target("http://x#/images/a").error, target_error::not_origin_form);
 }
 
 TEST(NormalizeTarget, RefusesOverlongTargets) {
