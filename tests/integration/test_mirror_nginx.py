@@ -12,7 +12,7 @@ import pytest
 
 from conftest import ipv6_loopback_available
 from lxcdn_testlib import (Mirror, Nginx, RawConnection, TestClock, client_tls_context, indexed_tree,
-                           mirror_yaml, sha256_hex, split_url, wait_until)
+                           mirror_yaml, sha256_hex, small_window_connection, split_url, wait_until)
 
 MiB = 1 << 20
 RATE = "4m"  # nginx limit_rate under /images/rated/: 4 MiB/s per connection
@@ -219,6 +219,33 @@ def test_a_fill_continues_when_its_client_leaves(mirror_factory, nginx, files):
     assert r.header("X-Cache") == "HIT"
     assert sha256_hex(r.body) == sha256_hex(files[LEFT])
     assert len(upstream_gets(nginx, LEFT)) == before + 1
+
+
+def test_a_client_that_does_not_read_cannot_stall_a_fill_for_others(mirror_factory, nginx, files):
+    """A client asks for an 8 MiB file being filled and then reads nothing (a small receive
+    window, so the mirror is blocked sending to it after a few dozen KiB). A second client of the
+    same file gets it at the upstream's pace, and the fill commits, while the first still sits
+    there: readers never hold the fill back."""
+    m = mirror_factory()
+    m.wait_index_loaded()
+    stalled = small_window_connection(*split_url(m.http)[1:], rcvbuf=4096, timeout=60)
+    try:
+        stalled.get(RANGED)
+        while b"\r\n\r\n" not in stalled.buf:
+            assert stalled._fill()
+        start = time.monotonic()
+        t_head, r = timed_get(m, RANGED)
+        took = time.monotonic() - start
+        assert r.status == 200 and sha256_hex(r.body) == sha256_hex(files[RANGED])
+        # 8 MiB at nginx's 4 MiB/s is about 2 s; well under the 60 s the stalled reader could hold.
+        assert took < 10, took
+        m.wait_metric("lxcdn_mirror_fills_committed_total", lambda v: v == 1, timeout=10)
+        assert len(upstream_gets(nginx, RANGED)) >= 1
+        # The stalled client is still connected and can read the rest, exact.
+        rest = stalled.read_response()
+        assert rest.status == 200 and sha256_hex(rest.body) == sha256_hex(files[RANGED])
+    finally:
+        stalled.close()
 
 
 def test_upstream_connections_are_reused(mirror_factory, nginx, files):
