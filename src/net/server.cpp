@@ -12,8 +12,6 @@
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core/detect_ssl.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/http/read.hpp>
-#include <boost/beast/http/parser.hpp>
 
 #include <csignal>
 #include <list>
@@ -21,6 +19,7 @@
 #include <thread>
 
 #include "core/config_error.hpp"
+#include "net/session.hpp"
 #include "net/stream_sink.hpp"
 
 namespace lxcdn::net {
@@ -76,19 +75,6 @@ struct connection_slot {
   tcp::socket* socket = nullptr;  // null once the connection has ended
   bool busy = false;              // between reading a request and finishing its response
 };
-
-// Protocol errors that deserve a 400 answer (as opposed to a vanished peer).
-bool is_protocol_error(const error_code& ec) {
-  return ec.category() == http::make_error_code(http::error::bad_target).category() &&
-         ec != http::error::end_of_stream && ec != http::error::partial_message;
-}
-
-std::string endpoint_text(const tcp::endpoint& ep) {
-  if (ep.address().is_v6()) {
-    return fmt::format("[{}]:{}", ep.address().to_string(), ep.port());
-  }
-  return fmt::format("{}:{}", ep.address().to_string(), ep.port());
-}
 
 }  // namespace
 
@@ -275,6 +261,7 @@ struct server::impl {
       std::shared_ptr<connection_slot> slot;
       ~unregister() { self->unregister_slot(slot); }
     } guard{this, slot};
+    const session_env env{limits(), *handler, stopping};
     try {
       beast::tcp_stream stream(std::move(socket));
       slot->socket = &stream.socket();
@@ -300,7 +287,7 @@ struct server::impl {
             co_return;
           }
           buffer.consume(used);
-          bool clean = co_await serve(tls_stream, buffer, peer, true, *slot);
+          bool clean = co_await serve(tls_stream, buffer, peer, true, env, slot->busy);
           if (clean) {
             // Send our close_notify without waiting for the peer's (as nginx does): mark the
             // peer's as received so SSL_shutdown completes in one step.
@@ -311,93 +298,11 @@ struct server::impl {
           co_return;
         }
       }
-      if (co_await serve(stream, buffer, peer, false, *slot)) {
+      if (co_await serve(stream, buffer, peer, false, env, slot->busy)) {
         stream.socket().shutdown(tcp::socket::shutdown_send, ec);
       }
     } catch (const std::exception& e) {
       spdlog::error("{}: connection ended by unexpected error: {}", endpoint_text(peer), e.what());
-    }
-  }
-
-  // Serves requests on one connection until it should close. Returns true if the connection is
-  // still healthy (so a clean close is worth attempting).
-  template <class Stream>
-  awaitable<bool> serve(Stream& stream, beast::flat_buffer& buffer, const tcp::endpoint& peer,
-                        bool is_tls, connection_slot& slot) {
-    auto& lowest = beast::get_lowest_layer(stream);
-    stream_sink<Stream> sink_storage(stream, limits());
-    bool first = true;
-    for (;;) {
-      slot.busy = false;
-      if (stopping) {
-        co_return true;
-      }
-      if (!first && buffer.size() == 0) {
-        // Keep-alive: wait for the next request's first bytes under the idle deadline, then
-        // give the header its own (shorter) deadline.
-        lowest.expires_after(limits().idle_timeout);
-        auto [ec, n] = co_await stream.async_read_some(buffer.prepare(4096), as_tuple);
-        if (ec) {
-          co_return false;
-        }
-        buffer.commit(n);
-      }
-      first = false;
-      slot.busy = true;
-      http::request_parser<http::empty_body> parser;
-      parser.header_limit(static_cast<std::uint32_t>(limits().max_header_bytes));
-      parser.eager(false);
-      // The head is usually whole in the buffer already (one segment): parse it in place, and
-      // start an asynchronous read (under the header deadline) only for the rest of a partial one.
-      error_code ec;
-      if (buffer.size() > 0) {
-        buffer.consume(parser.put(buffer.data(), ec));
-        if (ec == http::error::need_more) {
-          ec = {};
-        }
-      }
-      if (!ec && !parser.is_header_done()) {
-        lowest.expires_after(limits().header_timeout);
-        std::tie(ec, std::ignore) =
-            co_await http::async_read_header(stream, buffer, parser, as_tuple);
-      }
-      if (ec) {
-        if (ec == http::error::header_limit) {
-          co_await write_simple_response(sink_storage, 11, false, false,
-                                         http::status::request_header_fields_too_large,
-                                         "request header too large\n");
-        } else if (is_protocol_error(ec)) {
-          spdlog::debug("{}: bad request: {}", endpoint_text(peer), ec.message());
-          co_await write_simple_response(sink_storage, 11, false, false, http::status::bad_request,
-                                         "bad request\n");
-        }
-        co_return false;
-      }
-      request req{parser.release(), peer, is_tls};
-      // RFC 9112 §3.2: an HTTP/1.1 request without exactly one Host field gets 400.
-      if (req.message.version() >= 11 && req.message.count(http::field::host) != 1) {
-        co_await write_simple_response(sink_storage, req.message.version(), false,
-                                       req.message.method() == http::verb::head,
-                                       http::status::bad_request, "missing or repeated Host\n");
-        co_return false;
-      }
-      if (req.message.has_content_length() || req.message.chunked()) {
-        // GET/HEAD carry no body; refusing one avoids desynchronising the connection.
-        bool has_body = req.message.chunked() ||
-                        req.message[http::field::content_length] != "0";
-        if (has_body) {
-          co_await write_simple_response(sink_storage, req.message.version(), false,
-                                         req.message.method() == http::verb::head,
-                                         http::status::bad_request,
-                                         "request bodies are not accepted\n");
-          co_return false;
-        }
-      }
-      bool keep_alive = req.message.keep_alive() && !stopping;
-      bool ok = co_await handler->handle(req, sink_storage, keep_alive);
-      if (!ok || !keep_alive) {
-        co_return ok;
-      }
     }
   }
 };

@@ -1,6 +1,6 @@
 #pragma once
-// Session-side implementations of response_sink for plain TCP and TLS streams. Included only by
-// server.cpp (the one translation unit that instantiates the session templates).
+// Session-side implementations of response_sink for plain TCP and TLS streams. Included by
+// session.hpp, whose serve() template is instantiated by server.cpp (and the http_head fuzzer).
 
 #include <sys/sendfile.h>
 #include <sys/socket.h>
