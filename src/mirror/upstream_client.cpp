@@ -123,7 +123,7 @@ asio::awaitable<std::pair<error_code, std::size_t>> upstream_response::read_some
 }
 
 upstream_client::upstream_client(asio::io_context& ioc, upstream_config config)
-    : ioc_(ioc), config_(std::move(config)), strand_(asio::make_strand(ioc)),
+    : config_(std::move(config)), strand_(asio::make_strand(ioc)),
       tls_(ssl::context::tls_client) {
   SSL_CTX_set_min_proto_version(tls_.native_handle(), TLS1_3_VERSION);
   tls_.set_verify_mode(ssl::verify_peer);

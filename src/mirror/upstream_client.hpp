@@ -73,7 +73,6 @@ class upstream_client {
   connect();
   void release(std::unique_ptr<upstream_connection> conn);
 
-  boost::asio::io_context& ioc_;
   upstream_config config_;
   boost::asio::strand<boost::asio::io_context::executor_type> strand_;
   boost::asio::ssl::context tls_;
