@@ -48,6 +48,7 @@ void parse_listen_config(yaml_map& top, server_config& out) {
   auto& L = out.limits;
   limits.get("max_connections", L.max_connections);
   limits.get("max_header_bytes", L.max_header_bytes);
+  limits.get("max_header_fields", L.max_header_fields);
   limits.get_duration("header_timeout", L.header_timeout);
   limits.get_duration("idle_timeout", L.idle_timeout);
   limits.get_duration("send_timeout", L.send_timeout);
@@ -58,6 +59,9 @@ void parse_listen_config(yaml_map& top, server_config& out) {
   }
   if (L.max_header_bytes < 1024) {
     limits.fail("max_header_bytes", "must be at least 1024");
+  }
+  if (L.max_header_fields < 8) {
+    limits.fail("max_header_fields", "must be at least 8");
   }
   limits.finish();
 }

@@ -26,6 +26,7 @@ struct tls_files {
 struct limits_config {
   std::size_t max_connections = 10000;  // open connections per process; extra ones are closed at once
   std::size_t max_header_bytes = 16 * 1024;  // request line + headers; larger gets 431 and close
+  std::size_t max_header_fields = 100;  // field lines per request head; more gets 431 and close
   std::chrono::milliseconds header_timeout{10'000};  // from first byte to end of headers
   std::chrono::milliseconds idle_timeout{60'000};    // keep-alive wait for the next request
   std::chrono::milliseconds send_timeout{60'000};    // longest wait for one write to make progress
