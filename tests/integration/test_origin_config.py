@@ -70,6 +70,8 @@ LINE_CASES = [
      "maybe", "tls"),
     ("max_connections_zero", "root: {root}\n" + LISTEN + "limits:\n  max_connections: 0\n", "max_connections",
      "max_connections"),
+    ("max_header_fields_too_small", "root: {root}\n" + LISTEN + "limits:\n  max_header_fields: 3\n",
+     "max_header_fields", "max_header_fields"),
     ("yaml_syntax_error", "root: {root}\n" + LISTEN + "limits:\n  header_timeout: [10s\n", None, "syntax"),
     ("tab_indentation", "root: {root}\n" + LISTEN + "limits:\n\theader_timeout: 10s\n", None, "origin.yaml"),
     ("tls_listener_without_tls_section",
