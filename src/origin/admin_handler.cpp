@@ -89,7 +89,10 @@ boost::asio::awaitable<bool> admin_handler::handle(const net::request& req,
   bool authorized = false;
   {
     std::lock_guard lock(mutex_);
-    authorized = bearer_matches(msg[http::field::authorization], token_);
+    // Exactly one Authorization field (RFC 9110 §11.6.2 defines one credential): with two,
+    // which one a proxy in front checked and which one we read could differ.
+    authorized = msg.count(http::field::authorization) == 1 &&
+                 bearer_matches(msg[http::field::authorization], token_);
   }
   if (!authorized) {
     auto plan = reply(http::status::unauthorized, "{\"error\":\"a valid bearer token is required\"}\n",

@@ -95,6 +95,8 @@ def bad_credentials():
         "basic-user-token": [b"Authorization: Basic " + base64.b64encode(b"admin:" + t)],
         "list": [b"Authorization: Bearer wrong, Bearer " + t],
         "two-fields-wrong-first": [b"Authorization: Bearer wrong", b"Authorization: Bearer " + t],
+        "two-fields-right-first": [b"Authorization: Bearer " + t, b"Authorization: Bearer wrong"],
+        "two-fields-both-right": [b"Authorization: Bearer " + t, b"Authorization: Bearer " + t],
         "proxy-authorization": [b"Proxy-Authorization: Bearer " + t],
         "x-auth-token": [b"X-Auth-Token: " + t],
         "cookie": [b"Cookie: token=" + t],
@@ -127,7 +129,7 @@ def test_without_the_right_token_every_request_is_401_and_nothing_changes(world)
             assert b'"eu"' not in x.data and b'"asia"' not in x.data and b"127.0.0.1:9" not in x.data, x
             assert x.closed, x
             n += 1
-    assert n == 21 * 12
+    assert n == 23 * 12
     assert state(world) == before
     assert "operator state" not in stderr_of(world)
     assert_alive(world)
