@@ -9,6 +9,7 @@
 
 #include <boost/asio/io_context.hpp>
 
+#include "net/connection_counts.hpp"
 #include "net/request_handler.hpp"
 #include "net/server_config.hpp"
 #include "net/tls_context.hpp"
@@ -57,6 +58,9 @@ class server {
   // Graceful stop: close listeners, close idle keep-alive connections, let responses in flight
   // finish until shutdown_grace, then close what is left.
   void stop();
+
+  // Any thread.
+  connection_counts counts() const;
 
  private:
   struct impl;

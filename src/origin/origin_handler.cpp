@@ -1,6 +1,7 @@
 #include "origin/origin_handler.hpp"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/buffer.hpp>
@@ -125,6 +126,16 @@ boost::asio::awaitable<bool> origin_handler::serve_reserved(const net::request& 
       samples.push_back({e.mirror.name, e.mirror.state, std::move(e.health)});
     }
     body = metrics_.render(samples, geo_.failed_reloads());
+    if (connection_counts_) {
+      auto c = connection_counts_();
+      body += fmt::format(
+          "# HELP lxcdn_origin_connections Open client connections.\n"
+          "# TYPE lxcdn_origin_connections gauge\nlxcdn_origin_connections {}\n"
+          "# HELP lxcdn_origin_connections_parked Idle keep-alive connections parked (socket "
+          "only, no request loop).\n"
+          "# TYPE lxcdn_origin_connections_parked gauge\nlxcdn_origin_connections_parked {}\n",
+          c.open, c.parked);
+    }
     type = "text/plain; version=0.0.4; charset=utf-8";
   } else if (path == status_json_path) {
     body = render_status_json(status_rows(routes_, metrics_), now);

@@ -1,9 +1,11 @@
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 
 #include "geoip/geoip_store.hpp"
+#include "net/connection_counts.hpp"
 #include "net/request_handler.hpp"
 #include "origin/origin_config.hpp"
 #include "origin/origin_metrics.hpp"
@@ -43,6 +45,15 @@ class origin_handler final : public net::request_handler {
   };
   // Writes the explain document into `explain` when the request asks for it.
   choice choose_redirect(const net::request& req, std::string* explain) const;
+
+ public:
+  // Where /.lxcdn/metrics gets the open and parked connection counts (the server's); unset, they
+  // are not reported.
+  void set_connection_counts(std::function<net::connection_counts()> f) {
+    connection_counts_ = std::move(f);
+  }
+
+ private:
   boost::asio::awaitable<bool> serve_reserved(const net::request& req, net::response_sink& sink,
                                               bool keep_alive, std::string_view path);
 
@@ -51,6 +62,7 @@ class origin_handler final : public net::request_handler {
   const routing_store& routes_;
   origin_metrics& metrics_;
   root_dir root_;  // config_.root, followed across a publisher's symlink switches
+  std::function<net::connection_counts()> connection_counts_;
 };
 
 }  // namespace lxcdn::origin

@@ -54,6 +54,7 @@ int run_origin(const origin_config& config) {
   net::server server(config.server);
   origin_handler handler(config, geo, routes, metrics);
   server.set_handler(handler);
+  handler.set_connection_counts([&server] { return server.counts(); });
   health::prober prober(
       server.context(), config.mirrors, config.health,
       [root = config.root] { return pick_canary(root); },
