@@ -12,7 +12,7 @@ import pytest
 
 from conftest import SERIAL_DIR, ipv6_loopback_available
 from lxcdn_testlib import (Origin, RawConnection, client_tls_context, make_ca_and_cert, origin_yaml, run,
-                           wait_until)
+                           wait_for_line, wait_until)
 
 LARGE = f"{SERIAL_DIR}/rootfs.squashfs"
 
@@ -296,3 +296,25 @@ def test_ipv6_listeners_plain_and_tls(tree, certs, tmp_path):
         with RawConnection("::1", o.https_port) as c:  # plain HTTP detected on the TLS port, IPv6 too
             c.get("/hello.txt")
             assert c.read_response().body == tree.files["hello.txt"]
+
+
+@pytest.mark.parametrize("mode,warned", [(0o644, True), (0o640, False), (0o600, False)])
+def test_a_key_every_user_can_read_is_reported_at_start_and_reload(tree, certs, tmp_path, mode, warned):
+    ca, chain, key = certs
+    mine = tmp_path / "key.pem"
+    shutil.copy(key, mine)
+    mine.chmod(mode)
+    o = Origin(tmp_path / "o", origin_yaml(tree.root, chain, mine)).start()
+    try:
+        o.signal(signal.SIGHUP)
+        wait_for_line(o.log, "TLS certificate reloaded")
+        lines = [l for l in o.stderr_text().splitlines() if "readable by every user" in l]
+        if warned:
+            assert len(lines) == 2, o.stderr_text()  # at start and at the reload
+            assert str(mine) in lines[0] and "mode 0644" in lines[0]
+        else:
+            assert lines == []
+        r, _, _ = tls_get("127.0.0.1", o.https_port, client_tls_context(ca), "/hello.txt")
+        assert r.status == 200 and r.body == tree.files["hello.txt"]
+    finally:
+        o.stop()
