@@ -4,8 +4,8 @@
 include(${CMAKE_CURRENT_LIST_DIR}/targets.cmake)
 foreach(fuzzer ${LXCDN_FUZZERS})
   add_executable(fuzz_replay_${fuzzer} ${LXCDN_FUZZ_DIR}/replay_main.cpp
-                 ${LXCDN_FUZZ_DIR}/${LXCDN_FUZZ_${fuzzer}_ENTRY} ${LXCDN_FUZZ_${fuzzer}_UNDER_TEST})
-  target_link_libraries(fuzz_replay_${fuzzer} PRIVATE lxcdn_flags)
+                 ${LXCDN_FUZZ_DIR}/${LXCDN_FUZZ_${fuzzer}_ENTRY})
+  target_link_libraries(fuzz_replay_${fuzzer} PRIVATE ${LXCDN_FUZZ_${fuzzer}_LIBS} lxcdn_flags)
   add_test(NAME fuzz_replay.${fuzzer}
            COMMAND fuzz_replay_${fuzzer} ${LXCDN_FUZZ_DIR}/corpus/${fuzzer})
   set_tests_properties(fuzz_replay.${fuzzer} PROPERTIES LABELS unit)
