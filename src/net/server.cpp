@@ -13,6 +13,8 @@
 #include <boost/beast/core/detect_ssl.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 
+#include <malloc.h>
+
 #include <algorithm>
 #include <csignal>
 #include <list>
@@ -98,6 +100,7 @@ struct worker {
   asio::io_context ioc{1};
   slot_list slots;  // touched only on this worker's thread
   asio::steady_timer sweep;
+  std::size_t parks_since_trim = 0;  // see arm_sweep
 };
 
 }  // namespace
@@ -151,6 +154,8 @@ struct server::impl {
     return std::clamp(limits().idle_timeout / 8, std::chrono::milliseconds(100),
                       std::chrono::milliseconds(2000));
   }
+
+  static constexpr std::size_t park_trim_batch = 256;
 
   // Runs `f(slot)` on each live connection, on its own worker's thread.
   template <class F>
@@ -289,6 +294,7 @@ struct server::impl {
     slot.parked.emplace(std::move(socket));
     slot.socket = &*slot.parked;
     ++parked_connections;
+    ++w.parks_since_trim;
     // It has been idle for one to two park_after already.
     slot.park_deadline = std::chrono::steady_clock::now() + limits().idle_timeout - park_after();
     slot.parked->async_wait(tcp::socket::wait_read,
@@ -321,6 +327,14 @@ struct server::impl {
     w.sweep.async_wait([this, &w](error_code ec) {
       if (ec || stopping) {
         return;
+      }
+      // What parked connections gave back sits in malloc's free lists, still resident. After a
+      // wave of parks (many connections gone idle, as after a burst), hand the free pages back
+      // to the kernel: malloc_trim walks the heaps once (milliseconds for a large one), at most
+      // once per sweep.
+      if (w.parks_since_trim >= park_trim_batch) {
+        w.parks_since_trim = 0;
+        ::malloc_trim(0);
       }
       const auto now = std::chrono::steady_clock::now();
       for (auto& s : w.slots) {
