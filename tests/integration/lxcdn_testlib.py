@@ -383,6 +383,18 @@ class RawConnection:
         self.close()
 
 
+def read_body(conn, head, limit=None):
+    """Reads the body announced by `head` (a head_only RawResponse) from `conn` until
+    Content-Length bytes (or `limit` bytes) arrived or the server closed. Returns (bytes,
+    complete): complete means all Content-Length bytes came. No Content-Length counts as 0."""
+    length = int(head.header("Content-Length") or 0)
+    want = length if limit is None else min(length, limit)
+    while len(conn.buf) < want and conn._fill():
+        pass
+    body, conn.buf = bytes(conn.buf[:want]), conn.buf[want:]
+    return body, len(body) == length
+
+
 def split_url(url):
     """("http", "127.0.0.1", 8080) from "http://127.0.0.1:8080"; IPv6 brackets are removed."""
     m = re.match(r"^(https?)://(\[[^\]]+\]|[^:/]+):(\d+)", url)

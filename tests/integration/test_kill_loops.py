@@ -15,8 +15,8 @@ import time
 
 import pytest
 
-from lxcdn_testlib import (Mirror, Nginx, Origin, RawConnection, indexed_tree, mirror_yaml,
-                           origin_yaml, split_url)
+from lxcdn_testlib import (Mirror, Nginx, Origin, RawConnection, client_tls_context, indexed_tree,
+                           mirror_yaml, origin_yaml, read_body, split_url)
 
 TRIALS = int(os.environ.get("LXCDN_KILL_TRIALS", "50"))
 MiB = 1 << 20
@@ -45,11 +45,7 @@ def download(base_url, path, tls=None, timeout=30):
                            timeout=timeout) as c:
             c.get(path)
             head = c.read_response(head_only=True)
-            want = int(head.header("Content-Length") or 0)
-            while len(c.buf) < want and c._fill():
-                pass
-            body = bytes(c.buf[:want])
-            return head.status, body, len(body) == want
+            return (head.status, *read_body(c, head))
     except Exception:  # noqa: BLE001  (reset, EOF before the head: what a kill looks like)
         return None, b"", False
 
@@ -75,7 +71,6 @@ def concurrent(fn, jobs):
 def test_origin_killed_at_random_points_never_serves_a_wrong_file(tmp_path, certs, tree, rng):
     root, files = tree
     ca, chain, key = certs
-    from lxcdn_testlib import client_tls_context
     tls = client_tls_context(ca)
     o = Origin(tmp_path / "origin", origin_yaml(root, chain, key))
     interrupted = 0
@@ -88,9 +83,8 @@ def test_origin_killed_at_random_points_never_serves_a_wrong_file(tmp_path, cert
         o.kill()
         for t in threads:
             t.join(60)
-        got = [(p, r) for p, r in results]
-        assert_never_wrong(got, files)
-        interrupted += sum(1 for _, (s, _, c) in got if not (s == 200 and c))
+        assert_never_wrong(results, files)
+        interrupted += sum(1 for _, (s, _, c) in results if not (s == 200 and c))
     o.start()
     try:
         for p in FILES:

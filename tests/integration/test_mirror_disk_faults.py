@@ -10,10 +10,12 @@ the test reads the mirror's view of it through /proc/PID/root.
 import hashlib
 import subprocess
 import threading
+from pathlib import Path
 
 import pytest
 
-from lxcdn_testlib import Mirror, access_log_targets, indexed_tree, mirror_yaml, start_origin
+from lxcdn_testlib import (Mirror, access_log_targets, indexed_tree, mirror_yaml, read_body,
+                           start_origin)
 
 MiB = 1 << 20
 BIG = "/images/disk/1/amd64/default/20240101/rootfs.squashfs"      # 16 MiB: cannot fit
@@ -34,7 +36,7 @@ class TmpfsMirror(Mirror):
 
     def seen(self, path):
         """`path` (under cache_dir) as the mirror sees it: inside its namespace."""
-        return __import__("pathlib").Path(f"/proc/{self.proc.pid}/root{path}")
+        return Path(f"/proc/{self.proc.pid}/root{path}")
 
     def temp_files(self):
         d = self.seen(self.cache_dir / "tmp")
@@ -82,11 +84,7 @@ def fetch(m, path):
     with m.connection(timeout=60) as c:
         c.get(path)
         head = c.read_response(head_only=True)
-        want = int(head.header("Content-Length") or 0)
-        while len(c.buf) < want and c._fill():
-            pass
-        body = bytes(c.buf[:want])
-        return head.status, body, len(body) == want, head.header("X-Cache")
+        return (head.status, *read_body(c, head), head.header("X-Cache"))
 
 
 def test_a_disk_that_fills_up_mid_fill_still_gives_every_client_the_whole_file(mirror, origin):

@@ -10,7 +10,7 @@ import time
 import pytest
 
 from lxcdn_testlib import (FakeUpstream, Mirror, access_log_targets, indexed_tree, mirror_yaml,
-                           start_origin, wait_until)
+                           read_body, start_origin, wait_until)
 
 MiB = 1 << 20
 IMAGE = "/images/broken/1/amd64/default/20240101/rootfs.squashfs"
@@ -32,18 +32,6 @@ class Transfer:
 
     def __repr__(self):
         return f"<Transfer {self.status} {len(self.body)} bytes complete={self.complete}>"
-
-
-def read_body(conn, head, limit=None):
-    """Reads the body announced by `head` from `conn` until Content-Length bytes (or `limit`
-    bytes) arrived or the server closed. Returns (bytes, complete)."""
-    want = int(head.header("Content-Length"))
-    if limit is not None:
-        want = min(want, limit)
-    while len(conn.buf) < want and conn._fill():
-        pass
-    body, conn.buf = conn.buf[:want], conn.buf[want:]
-    return body, len(body) == int(head.header("Content-Length"))
 
 
 def get_transfer(mirror, path):
