@@ -19,7 +19,6 @@
 #include <csignal>
 #include <list>
 #include <optional>
-#include <mutex>
 #include <thread>
 
 #include "core/config_error.hpp"
