@@ -10,7 +10,6 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/strand.hpp>
-#include <boost/beast/core/detect_ssl.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 
 #include <malloc.h>
@@ -24,10 +23,10 @@
 #include "core/config_error.hpp"
 #include "net/session.hpp"
 #include "net/stream_sink.hpp"
+#include "net/tls_stream.hpp"
 
 namespace lxcdn::net {
 
-namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
 using asio::awaitable;
 using asio::use_awaitable;
@@ -74,19 +73,20 @@ namespace {
 
 // One open connection, as seen by shutdown and by its worker's sweep. Confined to its worker.
 //
-// An idle plain-HTTP keep-alive connection is *parked*: once it has been idle through two
-// sweeps (park_after apart), its request loop gives up the read, and what is left of the
-// connection is this slot holding the socket, with one wait for readability: no coroutine frame,
-// no buffer, no stream object (about 1.2 KiB of heap, against about 9 KiB in the loop). The first
-// byte of the next request starts a new request loop on the same slot. TLS connections are never
-// parked: their TLS state lives in the loop's stream.
+// An idle keep-alive connection is *parked*: once it has been idle through two sweeps
+// (park_after apart), its request loop gives up the read, and what is left of the connection is
+// this slot holding the socket (and, for TLS, the SSL object), with one wait for readability: no
+// coroutine frame, no buffer, no stream object (about 1.2 KiB of heap for plain HTTP, against
+// about 9 KiB in the loop). The first byte of the next request starts a new request loop on the
+// same slot. A TLS connection is parked only while OpenSSL holds no input of its own.
 struct connection_slot {
   tcp::socket* socket = nullptr;  // where the socket is now (stream or `parked`); null once ended
   bool busy = false;              // between reading a request and finishing its response
-  bool parkable = false;          // plain HTTP inside its request loop
+  bool parkable = false;          // inside its request loop (after the TLS handshake)
   bool idle_seen = false;         // parkable and not busy at the last sweep
   bool park_requested = false;    // the sweep cancelled the loop's keep-alive read
   std::optional<tcp::socket> parked;  // the socket while parked
+  ssl_ptr parked_tls;                 // a parked TLS connection's state
   std::chrono::steady_clock::time_point park_deadline;  // parked: idle_timeout ends here
   tcp::endpoint peer;
 };
@@ -262,15 +262,17 @@ struct server::impl {
         continue;
       }
       ++connections;
-      spawn_connection(w, std::move(socket), tls_port, {}, false);
+      spawn_connection(w, std::move(socket), tls_port, {}, false, nullptr);
     }
   }
 
   // Starts the request loop of a new connection (`it` unused: the loop adds the slot, on w's
-  // thread), or resumes a parked one in its slot `it`.
+  // thread), or resumes a parked one in its slot `it` (with its TLS state, if it has one).
   void spawn_connection(worker& w, tcp::socket socket, bool tls_port, slot_list::iterator it,
-                        bool resumed) {
-    asio::co_spawn(w.ioc, run_connection(w, std::move(socket), tls_port, it, resumed),
+                        bool resumed, ssl_ptr tls_state) {
+    asio::co_spawn(w.ioc,
+                   run_connection(w, std::move(socket), tls_port, it, resumed,
+                                  std::move(tls_state)),
                    [this](std::exception_ptr e, bool parked) {
                      if (e) {
                        try {
@@ -286,11 +288,13 @@ struct server::impl {
                    });
   }
 
-  // The connection's loop gave up its keep-alive read (park_requested): keep only the socket.
-  void park(worker& w, slot_list::iterator it, tcp::socket socket) {
+  // The connection's loop gave up its keep-alive read (park_requested): keep only the socket
+  // and, for TLS, the SSL object.
+  void park(worker& w, slot_list::iterator it, tcp::socket socket, ssl_ptr tls_state) {
     auto& slot = *it;
     slot.park_requested = slot.idle_seen = slot.parkable = false;
     slot.parked.emplace(std::move(socket));
+    slot.parked_tls = std::move(tls_state);
     slot.socket = &*slot.parked;
     ++parked_connections;
     ++w.parks_since_trim;
@@ -308,14 +312,26 @@ struct server::impl {
     if (ec || stopping || !slot.parked->is_open()) {
       error_code ignored;
       slot.parked->close(ignored);
-      w.slots.erase(it);
+      w.slots.erase(it);  // frees a TLS connection's SSL object with it
       --connections;
       maybe_finish_stop();
       return;
     }
     tcp::socket socket = std::move(*slot.parked);
     slot.parked.reset();
-    spawn_connection(w, std::move(socket), false, it, true);
+    ssl_ptr tls_state = std::move(slot.parked_tls);
+    spawn_connection(w, std::move(socket), false, it, true, std::move(tls_state));
+  }
+
+  // Whether a request loop that just returned should park its connection: serve() returns with
+  // busy == false only from its keep-alive wait (or at a stop), so a read that failed there while
+  // the sweep asked for a park was (almost surely) cancelled by it. Should it have been a real
+  // error or the peer's FIN instead, the parked socket is readable at once and the next loop
+  // meets it again.
+  bool should_park(const connection_slot& slot, const tcp::socket& socket,
+                   const beast::flat_buffer& buffer) const {
+    return !slot.busy && slot.park_requested && !stopping && socket.is_open() &&
+           buffer.size() == 0;
   }
 
   // Every park_after: closes parked connections past their idle deadline, and asks those idle in
@@ -356,9 +372,54 @@ struct server::impl {
     });
   }
 
+  // The first byte of a connection on the TLS port, left in the socket. 0x16 begins a TLS
+  // handshake record; anything else is plain HTTP (LXD tries http://host:port first when the
+  // remote URL has a port). eof when the peer closes first (Go's pre-dial does: normal),
+  // timed_out past the header deadline.
+  awaitable<std::tuple<error_code, unsigned char>> peek_first_byte(tcp::socket& socket) {
+    using namespace asio::experimental::awaitable_operators;
+    unsigned char byte = 0;
+    asio::steady_timer timer(socket.get_executor());
+    timer.expires_after(limits().header_timeout);
+    auto result = co_await (socket.async_receive(asio::buffer(&byte, 1),
+                                                 tcp::socket::message_peek, as_tuple) ||
+                            timer.async_wait(as_tuple));
+    if (result.index() == 1) {
+      co_return std::tuple{error_code(asio::error::timed_out), byte};
+    }
+    auto [ec, n] = std::get<0>(result);
+    if (!ec && n == 0) {
+      ec = asio::error::eof;
+    }
+    co_return std::tuple{ec, byte};
+  }
+
+  // The request loop of a TLS connection whose handshake is done, parked when the sweep asks and
+  // OpenSSL holds no input. Returns true when parked. A clean end sends our close_notify.
+  awaitable<bool> serve_tls(worker& w, slot_list::iterator it, tls_stream& stream,
+                            beast::flat_buffer& buffer, const session_env& env) {
+    connection_slot& slot = *it;
+    slot.socket = &stream.socket();
+    slot.parkable = true;
+    const bool ok = co_await serve(stream, buffer, slot.peer, true, env, slot.busy);
+    slot.parkable = false;
+    if (!ok && should_park(slot, stream.socket(), buffer) && !stream.has_pending()) {
+      auto parts = stream.release();
+      park(w, it, std::move(parts.first), std::move(parts.second));
+      co_return true;
+    }
+    slot.park_requested = false;
+    if (ok) {
+      stream.expires_after(std::chrono::seconds(2));
+      co_await stream.shutdown();
+    }
+    co_return false;
+  }
+
   // Returns true when the connection was parked (it lives on in its slot), false when it ended.
+  // `tls_state` is set when a parked TLS connection resumes.
   awaitable<bool> run_connection(worker& w, tcp::socket socket, bool tls_port,
-                                 slot_list::iterator it, bool resumed) {
+                                 slot_list::iterator it, bool resumed, ssl_ptr tls_state) {
     if (!resumed) {
       w.slots.emplace_back();
       it = std::prev(w.slots.end());
@@ -384,52 +445,44 @@ struct server::impl {
     } guard{w.slots, it, parked};
     const session_env env{limits(), *handler, stopping};
     try {
-      beast::tcp_stream stream(std::move(socket));
-      slot.socket = &stream.socket();
+      slot.socket = &socket;
       beast::flat_buffer buffer;
+      if (tls_state) {
+        tls_stream stream(std::move(socket), std::move(tls_state));
+        parked = co_await serve_tls(w, it, stream, buffer, env);
+        co_return parked;
+      }
       if (tls_port) {
-        // LXD tries http://host:port first when the remote URL has a port, so plain HTTP arrives
-        // here too; the first byte tells (0x16 = TLS handshake record).
-        stream.expires_after(limits().header_timeout);
-        auto [dec, is_tls] = co_await beast::async_detect_ssl(stream, buffer, as_tuple);
-        if (dec) {
-          // Includes a peer that connects and closes without a byte (Go's pre-dial): normal.
+        auto [pec, first] = co_await peek_first_byte(socket);
+        if (pec) {
           co_return false;
         }
-        if (is_tls) {
-          auto ctx = tls->current();  // keep this context alive for the whole connection
-          beast::ssl_stream<beast::tcp_stream> tls_stream(std::move(stream), *ctx);
-          slot.socket = &beast::get_lowest_layer(tls_stream).socket();
-          beast::get_lowest_layer(tls_stream).expires_after(limits().tls_handshake_timeout);
-          auto [hec, used] = co_await tls_stream.async_handshake(ssl::stream_base::server,
-                                                                 buffer.data(), as_tuple);
-          if (hec) {
+        if (first == 0x16) {
+          auto ctx = tls->current();  // the context of this connection, whatever reloads follow
+          ssl_ptr ssl(SSL_new(ctx->native_handle()));
+          if (!ssl) {
+            spdlog::error("{}: cannot start TLS: SSL_new failed", endpoint_text(peer));
+            co_return false;
+          }
+          tls_stream stream(std::move(socket), std::move(ssl));
+          slot.socket = &stream.socket();
+          stream.expires_after(limits().tls_handshake_timeout);
+          if (auto hec = co_await stream.handshake()) {
             spdlog::debug("{}: TLS handshake failed: {}", endpoint_text(peer), hec.message());
             co_return false;
           }
-          buffer.consume(used);
-          bool clean = co_await serve(tls_stream, buffer, peer, true, env, slot.busy);
-          if (clean) {
-            // Send our close_notify without waiting for the peer's (as nginx does): mark the
-            // peer's as received so SSL_shutdown completes in one step.
-            SSL_set_shutdown(tls_stream.native_handle(), SSL_RECEIVED_SHUTDOWN);
-            beast::get_lowest_layer(tls_stream).expires_after(std::chrono::seconds(2));
-            co_await tls_stream.async_shutdown(as_tuple);
-          }
-          co_return false;
+          parked = co_await serve_tls(w, it, stream, buffer, env);
+          co_return parked;
         }
       }
+      beast::tcp_stream stream(std::move(socket));
+      slot.socket = &stream.socket();
       slot.parkable = true;
       const bool ok = co_await serve(stream, buffer, peer, false, env, slot.busy);
       slot.parkable = false;
-      // serve() returns with busy == false only from its keep-alive wait (or at a stop): a read
-      // that failed there while the sweep asked for a park was (almost surely) cancelled by it.
-      // Should it have been a real error or the peer's FIN instead, the parked socket is
-      // readable at once and the next loop meets it again.
-      if (!ok && !slot.busy && slot.park_requested && !stopping && stream.socket().is_open() &&
-          buffer.size() == 0) {
+      if (!ok && should_park(slot, stream.socket(), buffer)) {
         parked = true;
-        park(w, it, stream.release_socket());
+        park(w, it, stream.release_socket(), nullptr);
         co_return true;
       }
       slot.park_requested = false;

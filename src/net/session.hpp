@@ -26,6 +26,7 @@
 #include "net/response_sink.hpp"
 #include "net/server_config.hpp"
 #include "net/stream_sink.hpp"
+#include "net/tls_stream.hpp"
 
 namespace lxcdn::net {
 
@@ -41,6 +42,16 @@ bool is_protocol_error(const error_code& ec);
 
 // "192.0.2.1:443" or "[2001:db8::1]:443", for log lines.
 std::string endpoint_text(const boost::asio::ip::tcp::endpoint& ep);
+
+// One read of whatever the connection has, for both kinds of stream, as an awaitable of
+// (error, bytes): no coroutine frame of its own on either path.
+template <class Stream>
+auto read_some(Stream& stream, boost::asio::mutable_buffer b) {
+  return stream.async_read_some(b, boost::asio::as_tuple(boost::asio::use_awaitable));
+}
+inline auto read_some(tls_stream& stream, boost::asio::mutable_buffer b) {
+  return stream.read_some(b);
+}
 
 // Feeds the bytes in `buffer` to `parser`, consumes what it took and adds those bytes to
 // `scanned`. Returns the parser's error; need_more is not one.
@@ -66,7 +77,6 @@ template <class Stream>
 boost::asio::awaitable<bool> serve(Stream& stream, boost::beast::flat_buffer& buffer,
                                    const boost::asio::ip::tcp::endpoint& peer, bool is_tls,
                                    const session_env& env, bool& busy) {
-  constexpr auto as_tuple = boost::asio::as_tuple(boost::asio::use_awaitable);
   const limits_config& limits = env.limits;
   auto& lowest = beast::get_lowest_layer(stream);
   stream_sink<Stream> sink_storage(stream, limits);
@@ -80,7 +90,7 @@ boost::asio::awaitable<bool> serve(Stream& stream, boost::beast::flat_buffer& bu
       // Keep-alive: wait for the next request's first bytes under the idle deadline, then
       // give the header its own (shorter) deadline.
       lowest.expires_after(limits.idle_timeout);
-      auto [ec, n] = co_await stream.async_read_some(buffer.prepare(4096), as_tuple);
+      auto [ec, n] = co_await read_some(stream, buffer.prepare(4096));
       if (ec) {
         co_return false;
       }
@@ -99,7 +109,7 @@ boost::asio::awaitable<bool> serve(Stream& stream, boost::beast::flat_buffer& bu
     if (!ec && !parser.is_header_done()) {
       lowest.expires_after(limits.header_timeout);
       while (!ec && !parser.is_header_done()) {
-        auto [rec, n] = co_await stream.async_read_some(buffer.prepare(4096), as_tuple);
+        auto [rec, n] = co_await read_some(stream, buffer.prepare(4096));
         if (rec) {
           // As Beast's read_header: a close before any byte is the end of the stream, after some
           // a partial message (neither is answered); any other error ends the connection too.

@@ -12,10 +12,6 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
-#include <boost/beast/ssl/ssl_stream.hpp>
-#include <openssl/bio.h>
-#include <openssl/err.h>
-#include <openssl/ssl.h>
 
 #include <cerrno>
 #include <ctime>
@@ -25,6 +21,7 @@
 
 #include "net/response_sink.hpp"
 #include "net/server_config.hpp"
+#include "net/tls_stream.hpp"
 
 namespace lxcdn::net {
 
@@ -40,7 +37,7 @@ std::string_view cached_http_date();
 std::string serialize_head(const response_head& head);
 
 // Common part: head buffering, deadlines, in-memory bodies. `Stream` is beast::tcp_stream or
-// beast::ssl_stream<beast::tcp_stream>.
+// tls_stream.
 template <class Stream>
 class stream_sink_base : public response_sink {
  public:
@@ -82,15 +79,16 @@ class stream_sink_base : public response_sink {
       if (data.size() == 0) {
         co_return error_code{};
       }
-    } else if (data.size() >= direct_tls_bytes) {
-      co_return co_await write_tls_direct(data);
+      stream_.expires_after(limits_.send_timeout);
+      auto [ec, n] = co_await asio::async_write(stream_, data, asio::as_tuple(asio::use_awaitable));
+      co_return ec;
+    } else {
+      stream_.expires_after(limits_.send_timeout);
+      co_return co_await stream_.write_all(data);
     }
-    beast::get_lowest_layer(stream_).expires_after(limits_.send_timeout);
-    auto [ec, n] = co_await asio::async_write(stream_, data, asio::as_tuple(asio::use_awaitable));
-    co_return ec;
   }
 
-  // Puts the socket in non-blocking mode for direct send(2)/sendfile(2)/SSL_write, with one
+  // Puts the socket in non-blocking mode for direct send(2)/sendfile(2), with one
   // ioctl per connection rather than per response. Returns the error if that fails.
   error_code make_non_blocking() {
     if (!native_non_blocking_) {
@@ -116,58 +114,6 @@ class stream_sink_base : public response_sink {
       co_return error_code(asio::error::timed_out);
     }
     co_return std::get<0>(std::get<0>(result));
-  }
-
-  // TLS bulk bytes (file bodies): SSL_write straight to the socket. Asio's TLS stream encrypts
-  // into a memory BIO pair and copies each 16 KiB record out of it with an asynchronous operation
-  // per record; writing through a socket BIO instead saves that copy and that machinery, which
-  // measured as a quarter of the CPU per GB served over HTTPS. Only the write side is switched,
-  // and only for the duration of this call: the read side (and anything already buffered there)
-  // stays with Asio's BIO pair, and the pair is always restored before returning. Precondition:
-  // no write of the Asio stream is in progress (true between a session's sequential writes, each
-  // of which completes only once its output has left the BIO pair).
-  asio::awaitable<error_code> write_tls_direct(asio::const_buffer data) {
-    auto& sock = beast::get_lowest_layer(stream_).socket();
-    if (auto ec = make_non_blocking()) {
-      co_return ec;
-    }
-    SSL* ssl = stream_.native_handle();
-    BIO* socket_bio = BIO_new_socket(sock.native_handle(), BIO_NOCLOSE);
-    if (socket_bio == nullptr) {
-      co_return error_code(ENOMEM, boost::system::generic_category());
-    }
-    BIO* pair = SSL_get_wbio(ssl);
-    BIO_up_ref(pair);
-    SSL_set0_wbio(ssl, socket_bio);  // SSL owns socket_bio from here
-    struct restore_pair {
-      SSL* ssl;
-      BIO* pair;
-      ~restore_pair() { SSL_set0_wbio(ssl, pair); }  // frees socket_bio, hands `pair` back
-    } restore{ssl, pair};
-    asio::steady_timer timer(sock.get_executor());
-    while (data.size() > 0) {
-      ERR_clear_error();
-      int n = SSL_write(ssl, data.data(),
-                        static_cast<int>(std::min<std::size_t>(data.size(), 1u << 30)));
-      if (n > 0) {
-        data += static_cast<std::size_t>(n);
-        continue;
-      }
-      int err = SSL_get_error(ssl, n);
-      if (err == SSL_ERROR_WANT_WRITE) {
-        // A record is half out: wait until the socket drains, then call again with the same
-        // bytes (OpenSSL finishes the pending record first).
-        if (auto wec = co_await wait_writable(sock, timer)) {
-          co_return wec;
-        }
-        continue;
-      }
-      if (err == SSL_ERROR_SYSCALL && errno != 0) {
-        co_return error_code(errno, boost::system::generic_category());
-      }
-      co_return error_code(asio::error::connection_reset);
-    }
-    co_return error_code{};
   }
 
   // Writes the pending head (if any) followed by `data`, as one contiguous write when small.
@@ -241,8 +187,7 @@ class stream_sink_base : public response_sink {
   std::string pending_;
   std::unique_ptr<char[]> buffer_;  // copy_file's staging buffer, kept for the connection
   std::size_t buffer_size_ = 0;
-  bool native_non_blocking_ = false;  // direct send(2)/sendfile(2)/SSL_write never block
-  static constexpr std::size_t direct_tls_bytes = 16 * 1024;  // smaller writes go through Asio
+  bool native_non_blocking_ = false;  // direct send(2)/sendfile(2) never block
   std::uint64_t written_ = 0;
 };
 
@@ -251,8 +196,7 @@ class stream_sink;
 
 // TLS: file bytes are read and encrypted in user space.
 template <>
-class stream_sink<beast::ssl_stream<beast::tcp_stream>> final
-    : public stream_sink_base<beast::ssl_stream<beast::tcp_stream>> {
+class stream_sink<tls_stream> final : public stream_sink_base<tls_stream> {
  public:
   using stream_sink_base::stream_sink_base;
   asio::awaitable<error_code> write_file(int fd, std::uint64_t offset,

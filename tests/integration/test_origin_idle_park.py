@@ -1,5 +1,6 @@
 """Idle keep-alive connections are parked: after idling through two of the server's sweeps
-(idle_timeout / 8 apart, here 250 ms) a plain-HTTP connection keeps only its socket. For a client
+(idle_timeout / 8 apart, here 250 ms) a plain-HTTP connection keeps only its socket, a TLS one its
+socket and its OpenSSL state. For a client
 nothing changes: its next request is served as before, idle_timeout still closes it, a SIGTERM
 still closes it at once, and it still counts towards max_connections. The origin reports the
 parked ones on /.lxcdn/metrics (lxcdn_origin_connections_parked), which is how these tests know
@@ -7,15 +8,17 @@ the connections really were parked.
 """
 import random
 import signal
+import ssl
 import threading
 import time
 
 import pytest
 
-from conftest import keep_alive_connections, serving
-from lxcdn_testlib import RawConnection, parse_metrics, wait_until
+from conftest import SERIAL_DIR, build_tree, keep_alive_connections, serving
+from lxcdn_testlib import RawConnection, client_tls_context, parse_metrics, wait_until
 
 IDLE = "limits:\n  idle_timeout: 2s\n"
+LARGE = f"{SERIAL_DIR}/rootfs.squashfs"
 
 
 @pytest.fixture(scope="module")
@@ -112,17 +115,87 @@ def test_parked_connections_count_towards_max_connections(tree, certs, tmp_path)
         o.stop()
 
 
-def test_sigterm_closes_parked_connections_at_once(tree, certs, tmp_path):
-    o = serving(tmp_path / "stop", tree.root, certs, IDLE)
-    conns = keep_alive_connections(o.http_port, 20)
+def tls_keep_alive_connections(o, n, **ctx_args):
+    ctx = client_tls_context(o.ca, **ctx_args)
+    conns = []
+    for _ in range(n):
+        c = RawConnection("127.0.0.1", o.https_port, tls=ctx, server_hostname="localhost")
+        conns.append(c)
+        c.get("/hello.txt")
+        assert c.read_response().status == 200
+    return conns
+
+
+@pytest.fixture(scope="module")
+def tls_origin(certs, tmp_path_factory):
+    """An origin whose idle connections park after 1.25 to 2.5 s and close after 10 s, over a
+    tree whose large file is 2 MiB (128 TLS records): long enough for several full responses
+    while the other connections stay parked."""
+    base = tmp_path_factory.mktemp("park-tls")
+    (base / "tree").mkdir()
+    small = build_tree(base / "tree", large_size=2 << 20)
+    o = serving(base / "origin", small.root, certs, "limits:\n  idle_timeout: 10s\n")
+    o.tree = small
+    yield o
+    o.stop()
+
+
+@pytest.mark.parametrize("version", [ssl.TLSVersion.TLSv1_3, ssl.TLSVersion.TLSv1_2],
+                         ids=["tls1.3", "tls1.2"])
+def test_parked_tls_connections_serve_their_next_requests(tls_origin, version):
+    """A parked TLS connection resumes with its session intact: the same TLS connection (the
+    client's socket object is the same, no new handshake) gets right answers, small and large,
+    and is parked again after each round."""
+    o, tree = tls_origin, tls_origin.tree
+    conns = tls_keep_alive_connections(o, 20, minimum=version, maximum=version)
     try:
-        wait_until(lambda: gauges(o)[1] >= 20, 5, what="20 connections parked")
+        wait_until(lambda: gauges(o)[1] >= 20, 8, what="20 TLS connections parked")
+        for path, some in [("hello.txt", conns), (LARGE, conns[:4])]:
+            for c in some:
+                c.get("/" + path)
+            for c in some:
+                r = c.read_response()
+                assert r.status == 200 and r.body == tree.files[path]
+            wait_until(lambda: gauges(o)[1] >= 20, 8, what="parked again")
+        # A request sent in two pieces, the second after a park: the head waits in the server's
+        # TLS state and on the socket, and is answered once complete.
+        c = conns[0]
+        c.send(b"GET /hello.txt HTTP/1.1\r\n")
+        time.sleep(0.5)
+        wait_until(lambda: gauges(o)[1] >= 19, 8, what="the others parked")
+        c.send(b"Host: t\r\n\r\n")
+        r = c.read_response()
+        assert r.status == 200 and r.body == tree.files["hello.txt"]
+    finally:
+        for c in conns:
+            c.close()
+    wait_until(lambda: gauges(o) == (1, 0), 5, what="closed connections to leave their slots")
+
+
+def test_a_parked_tls_connection_is_closed_at_idle_timeout(origin):
+    (c,) = tls_keep_alive_connections(origin, 1)
+    with c:
+        start = time.monotonic()
+        wait_until(lambda: gauges(origin)[1] == 1, 3, what="the TLS connection to be parked")
+        closed, extra = c.wait_closed(timeout=6)
+        elapsed = time.monotonic() - start
+    assert closed and extra == b""
+    assert 1.5 <= elapsed <= 3.5, elapsed
+
+
+@pytest.mark.parametrize("tls", [False, True], ids=["http", "https"])
+def test_sigterm_closes_parked_connections_at_once(tree, certs, tmp_path, tls):
+    o = serving(tmp_path / "stop", tree.root, certs, IDLE)
+    conns = tls_keep_alive_connections(o, 10) if tls else keep_alive_connections(o.http_port, 20)
+    try:
+        wait_until(lambda: gauges(o)[1] >= len(conns), 5, what="the connections parked")
         start = time.monotonic()
         o.signal(signal.SIGTERM)
         assert o.proc.wait(timeout=10) == 0
         assert time.monotonic() - start < 3
         for c in conns:
             closed, extra = c.wait_closed(timeout=3)
+            # A parked TLS connection is closed without a close_notify: no bytes either way.
             assert closed and extra == b""
     finally:
         for c in conns:
