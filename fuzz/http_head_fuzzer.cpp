@@ -121,7 +121,8 @@ struct fixture {
   origin::routing_store routes{config.mirrors, config.selection, metrics};
   origin::origin_handler handler{config, geo, routes, metrics};
   std::atomic<bool> stopping{false};
-  net::session_env env{config.server.limits, handler, stopping};
+  bool park_when_idle = false;  // the server's loop, as with few connections on a thread
+  net::session_env env{config.server.limits, handler, stopping, park_when_idle};
   asio::io_context ioc{1};
   tcp::endpoint peer{asio::ip::make_address("127.0.0.1"), 40000};
 

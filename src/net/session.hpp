@@ -4,6 +4,8 @@
 // for plain TCP and TLS, and the http_head fuzzer (fuzz/http_head_fuzzer.cpp) for plain TCP over
 // a socket pair: the same code path, with no extra allocation or virtual call per request.
 
+#include <sys/socket.h>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -16,6 +18,7 @@
 #include <spdlog/spdlog.h>
 
 #include <atomic>
+#include <cerrno>
 #include <cstdint>
 #include <string>
 #include <tuple>
@@ -35,6 +38,17 @@ struct session_env {
   const limits_config& limits;
   request_handler& handler;
   const std::atomic<bool>& stopping;  // set once a graceful stop begins: no new request is read
+  // Set while the connection's thread holds many connections: then a keep-alive connection with
+  // no next request already waiting ends its loop at once (session_end::idle) to be parked,
+  // rather than waiting in it. Read on the connection's own thread.
+  const bool& park_when_idle;
+};
+
+// How serve() ended.
+enum class session_end {
+  clean,   // a response asked for the close (or a stop began): close cleanly
+  broken,  // the peer left, an error, a timeout, or the read was cancelled
+  idle,    // park_when_idle and no next request yet: nothing is buffered, the connection is fine
 };
 
 // Protocol errors that deserve a 400 answer (as opposed to a vanished peer).
@@ -53,6 +67,35 @@ inline auto read_some(tls_stream& stream, boost::asio::mutable_buffer b) {
   return stream.read_some(b);
 }
 
+// One read of what the connection has already received, without waiting: would_block when
+// nothing is there yet.
+inline std::tuple<error_code, std::size_t> read_now(beast::tcp_stream& stream,
+                                                    boost::asio::mutable_buffer b) {
+  ssize_t n;
+  do {
+    n = ::recv(stream.socket().native_handle(), b.data(), b.size(), MSG_DONTWAIT);
+  } while (n < 0 && errno == EINTR);
+  if (n > 0) {
+    return {error_code{}, static_cast<std::size_t>(n)};
+  }
+  if (n == 0) {
+    return {boost::asio::error::eof, 0};
+  }
+  if (errno == EAGAIN || errno == EWOULDBLOCK) {
+    return {boost::asio::error::would_block, 0};
+  }
+  return {error_code(errno, boost::system::system_category()), 0};
+}
+inline std::tuple<error_code, std::size_t> read_now(tls_stream& stream,
+                                                    boost::asio::mutable_buffer b) {
+  return stream.read_now(b);
+}
+
+// Whether a connection whose read found nothing can wait for its next request as a parked
+// socket: a TLS one only while OpenSSL holds no input of its own.
+inline bool quiet_without_socket(beast::tcp_stream&) { return true; }
+inline bool quiet_without_socket(tls_stream& stream) { return !stream.has_pending(); }
+
 // Feeds the bytes in `buffer` to `parser`, consumes what it took and adds those bytes to
 // `scanned`. Returns the parser's error; need_more is not one.
 inline error_code put_head(http::request_parser<http::empty_body>& parser,
@@ -69,12 +112,11 @@ inline error_code put_head(http::request_parser<http::empty_body>& parser,
 }
 
 // Serves requests on one connection until it should close; `buffer` may already hold the first
-// bytes (TLS detection reads some). `busy` is true from reading a request to finishing its
-// response (shutdown closes only idle connections). Returns true if the connection is still
-// healthy (so a clean close is worth attempting). Malformed heads get 400, oversized ones 431,
+// bytes. `busy` is true from reading a request to finishing its response (shutdown closes only
+// idle connections). Malformed heads get 400, oversized ones 431,
 // an HTTP/1.1 request without exactly one Host 400, a request with a body 400; each then closes.
 template <class Stream>
-boost::asio::awaitable<bool> serve(Stream& stream, boost::beast::flat_buffer& buffer,
+boost::asio::awaitable<session_end> serve(Stream& stream, boost::beast::flat_buffer& buffer,
                                    const boost::asio::ip::tcp::endpoint& peer, bool is_tls,
                                    const session_env& env, bool& busy) {
   const limits_config& limits = env.limits;
@@ -84,17 +126,33 @@ boost::asio::awaitable<bool> serve(Stream& stream, boost::beast::flat_buffer& bu
   for (;;) {
     busy = false;
     if (env.stopping) {
-      co_return true;
+      co_return session_end::clean;
     }
     if (!first && buffer.size() == 0) {
-      // Keep-alive: wait for the next request's first bytes under the idle deadline, then
-      // give the header its own (shorter) deadline.
-      lowest.expires_after(limits.idle_timeout);
-      auto [ec, n] = co_await read_some(stream, buffer.prepare(4096));
-      if (ec) {
-        co_return false;
+      // Keep-alive: the next request's first bytes may be here already (pipelining, or a quick
+      // client). When the thread is crowded, a connection without them leaves its loop to be
+      // parked; otherwise it waits in the loop under the idle deadline. The head then gets its
+      // own (shorter) deadline.
+      std::size_t got = 0;
+      if (env.park_when_idle) {
+        auto [ec, n] = read_now(stream, buffer.prepare(4096));
+        if (ec == boost::asio::error::would_block && quiet_without_socket(stream)) {
+          co_return session_end::idle;
+        }
+        if (ec && ec != boost::asio::error::would_block) {
+          co_return session_end::broken;
+        }
+        got = n;
       }
-      buffer.commit(n);
+      if (got == 0) {
+        lowest.expires_after(limits.idle_timeout);
+        auto [ec, n] = co_await read_some(stream, buffer.prepare(4096));
+        if (ec) {
+          co_return session_end::broken;
+        }
+        got = n;
+      }
+      buffer.commit(got);
     }
     first = false;
     busy = true;
@@ -141,7 +199,7 @@ boost::asio::awaitable<bool> serve(Stream& stream, boost::beast::flat_buffer& bu
         co_await write_simple_response(sink_storage, 11, false, false, http::status::bad_request,
                                        "bad request\n");
       }
-      co_return false;
+      co_return session_end::broken;
     }
     request req{parser.release(), peer, is_tls};
     // RFC 9112 §3.2: an HTTP/1.1 request without exactly one Host field gets 400.
@@ -149,7 +207,7 @@ boost::asio::awaitable<bool> serve(Stream& stream, boost::beast::flat_buffer& bu
       co_await write_simple_response(sink_storage, req.message.version(), false,
                                      req.message.method() == http::verb::head,
                                      http::status::bad_request, "missing or repeated Host\n");
-      co_return false;
+      co_return session_end::broken;
     }
     // GET/HEAD carry no body; refusing one avoids desynchronising the connection. Any
     // Transfer-Encoding counts as one, whatever Beast made of it: RFC 9112 §6.3 (a request whose
@@ -165,13 +223,16 @@ boost::asio::awaitable<bool> serve(Stream& stream, boost::beast::flat_buffer& bu
                                        req.message.method() == http::verb::head,
                                        http::status::bad_request,
                                        "request bodies are not accepted\n");
-        co_return false;
+        co_return session_end::broken;
       }
     }
     bool keep_alive = req.message.keep_alive() && !env.stopping;
     bool ok = co_await env.handler.handle(req, sink_storage, keep_alive);
-    if (!ok || !keep_alive) {
-      co_return ok;
+    if (!ok) {
+      co_return session_end::broken;
+    }
+    if (!keep_alive) {
+      co_return session_end::clean;
     }
   }
 }

@@ -135,25 +135,34 @@ asio::awaitable<tls_stream::error_code> tls_stream::handshake() {
   }
 }
 
+std::tuple<tls_stream::error_code, std::size_t> tls_stream::read_now(asio::mutable_buffer b) {
+  if (b.size() == 0) {
+    return {error_code{}, 0};
+  }
+  ERR_clear_error();
+  errno = 0;
+  std::size_t n = 0;
+  const int ret = SSL_read_ex(ssl_.get(), b.data(), b.size(), &n);
+  if (ret == 1) {
+    return {error_code{}, n};
+  }
+  tcp::socket::wait_type want{};
+  if (auto ec = classify(ret, want)) {
+    return {ec, 0};
+  }
+  pending_want_ = want;
+  return {asio::error::would_block, 0};
+}
+
 asio::awaitable<std::tuple<tls_stream::error_code, std::size_t>> tls_stream::read_some(
     asio::mutable_buffer b) {
-  if (b.size() == 0) {
-    co_return std::tuple{error_code{}, std::size_t{0}};
-  }
   for (;;) {
-    ERR_clear_error();
-    errno = 0;
-    std::size_t n = 0;
-    const int ret = SSL_read_ex(ssl_.get(), b.data(), b.size(), &n);
-    if (ret == 1) {
-      co_return std::tuple{error_code{}, n};
+    auto [ec, n] = read_now(b);
+    if (ec != asio::error::would_block) {
+      co_return std::tuple{ec, n};
     }
-    tcp::socket::wait_type want{};
-    if (auto ec = classify(ret, want)) {
-      co_return std::tuple{ec, std::size_t{0}};
-    }
-    if (auto ec = co_await wait(want)) {
-      co_return std::tuple{ec, std::size_t{0}};
+    if (auto wec = co_await wait(pending_want_)) {
+      co_return std::tuple{wec, std::size_t{0}};
     }
   }
 }

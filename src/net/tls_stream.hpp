@@ -64,6 +64,9 @@ class tls_stream {
   boost::asio::awaitable<std::tuple<error_code, std::size_t>> read_some(
       boost::asio::mutable_buffer b);
 
+  // As read_some, without waiting: would_block when OpenSSL needs more from the socket first.
+  std::tuple<error_code, std::size_t> read_now(boost::asio::mutable_buffer b);
+
   // Writes all of `data`, or returns the error (timed_out past the deadline).
   boost::asio::awaitable<error_code> write_all(boost::asio::const_buffer data);
 
@@ -89,6 +92,7 @@ class tls_stream {
 
   tcp::socket socket_;
   ssl_ptr ssl_;
+  tcp::socket::wait_type pending_want_ = tcp::socket::wait_read;  // what read_now's would_block awaits
   clock::time_point deadline_ = clock::time_point::max();
   std::shared_ptr<watchdog> watchdog_;  // made at the first wait; see tls_stream.cpp
 };

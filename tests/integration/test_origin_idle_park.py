@@ -201,3 +201,45 @@ def test_sigterm_closes_parked_connections_at_once(tree, certs, tmp_path, tls):
         for c in conns:
             c.close()
         o.stop()
+
+
+def test_a_crowded_thread_parks_connections_right_after_their_response(tree, certs, tmp_path):
+    """With more than 64 connections on an I/O thread, a keep-alive connection whose next request
+    is not already there parks as soon as its response is out, instead of idling in its loop
+    through two sweeps (here 2 s apart, so a sweep cannot be what parked it). Below that it stays
+    in its loop. Either way the client sees the same answers."""
+    o = serving(tmp_path / "crowded", tree.root, certs,
+                "threads: 2\nlimits:\n  idle_timeout: 60s\n  max_connections: 2000\n")
+    few = keep_alive_connections(o.http_port, 4)
+    try:
+        few[0].get("/hello.txt")
+        assert few[0].read_response().status == 200
+        assert gauges(o)[1] == 0  # few connections: nobody parked this soon
+        crowd = keep_alive_connections(o.http_port, 700)
+        try:
+            for c in few + crowd:
+                c.get("/hello.txt")
+            for c in few + crowd:
+                r = c.read_response()
+                assert r.status == 200 and r.body == tree.files["hello.txt"]
+            # The last connection to answer was busy a moment ago: only an eager park explains
+            # it being parked within a second (its thread parks it just after the response,
+            # which may be after the client has read it).
+            last = crowd[-1]
+            last.get("/hello.txt")
+            assert last.read_response().body == tree.files["hello.txt"]
+            wait_until(lambda: gauges(o)[1] == len(few) + len(crowd), 1.0,
+                       what="every connection parked")
+        finally:
+            for c in crowd:
+                c.close()
+        wait_until(lambda: gauges(o)[0] == len(few) + 1, 10, what="the crowd's slots to go")
+        # Few again: a connection that answers now waits in its loop; the other three stay
+        # parked, as they were left.
+        few[1].get("/hello.txt")
+        assert few[1].read_response().status == 200
+        assert gauges(o)[1] == len(few) - 1
+    finally:
+        for c in few:
+            c.close()
+        o.stop()
