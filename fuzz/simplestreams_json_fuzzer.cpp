@@ -4,7 +4,11 @@
 //     sizes and hashes, and what publish verifies a generation against),
 //   - checkmirror::judge_status (a third-party mirror's /.lxcdn/status).
 // Checked: add_products adds nothing when it fails and only normalised request paths below the
-// root when it succeeds, and reading the same document twice gives the same index.
+// root when it succeeds, and reading the same document twice gives the same index. A key is a
+// decoded path (an item "a%3fb" is keyed "/a?b", what the HTTP layer makes of a client's request
+// for "/a%3fb"), so it is a fixed point of http::normalize_target only once percent-encoded the
+// way the mirror's upstream client and check-mirror send it (checkmirror::encode_path); fed back
+// raw, a '?', '#' or '%' in it would be read as a query, a fragment or an escape.
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -13,6 +17,7 @@
 #include <string_view>
 
 #include "checkmirror/probe.hpp"
+#include "checkmirror/site_url.hpp"
 #include "checkmirror/verdicts.hpp"
 #include "http/target.hpp"
 #include "mirror/image_index.hpp"
@@ -52,7 +57,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
   } else {
     for (const auto& [key, file] : index.files) {
-      auto again = http::normalize_target(key);
+      // Encoding can make a long key longer than any target may be; that key is not checked.
+      auto encoded = checkmirror::encode_path(key);
+      if (encoded.size() > http::max_target_bytes) {
+        continue;
+      }
+      auto again = http::normalize_target(encoded);
       if (again.error != http::target_error::none || again.path != key) {
         broken("an index key is not a normalised request path", input);
       }

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "http/target.hpp"
+
 namespace lxcdn::mirror {
 namespace {
 
@@ -33,6 +35,24 @@ TEST(ImageIndex, MalformedDocuments) {
   EXPECT_FALSE(add_products("{", idx, error));
   EXPECT_FALSE(error.empty());
   EXPECT_TRUE(products_paths("[]", error).empty());
+}
+
+// An item's path is a URL path below the root, so its escapes are decoded in the key: the key is
+// what the HTTP layer makes of the client's request for that item, and the mirror's upstream
+// client sends it back encoded ('?' as %3F). Fuzzer input simplestreams_json-crash-e7294500 (its
+// property had fed the decoded key back to normalize_target raw, where '?' starts a query).
+TEST(ImageIndex, KeyIsTheDecodedRequestPath) {
+  std::string error;
+  image_index idx;
+  ASSERT_TRUE(add_products(
+      R"({"products":{"":{"versions":{"":{"items":{"":{"path":"%3f","size":0,"sha256":""}}}}}}})",
+      idx, error));
+  ASSERT_EQ(idx.files.size(), 1u);
+  ASSERT_NE(idx.find("/?"), nullptr);
+  EXPECT_EQ(idx.find("/?")->size, 0u);
+  EXPECT_EQ(http::normalize_target("/%3f").path, "/?");  // the client's request finds it
+  EXPECT_EQ(http::normalize_target("/%3F").path, "/?");  // so does the encoded key
+  EXPECT_EQ(idx.find("/"), nullptr);                     // the raw key would be "/" + a query
 }
 
 }  // namespace
