@@ -1,6 +1,7 @@
 #include "publish/fs_ops.hpp"
 
 #include <fcntl.h>
+#include <stdio.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -104,6 +105,26 @@ void remove_tree(const fs::path& p) {
   if (ec) {
     throw publish_error("cannot remove " + p.string() + ": " + ec.message());
   }
+}
+
+void fsync_path(const fs::path& p) {
+  unique_fd fd(::open(p.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+  if (!fd || ::fsync(fd.get()) != 0) {
+    fail("cannot fsync", p, errno);
+  }
+}
+
+void rename_path(const fs::path& from, const fs::path& to) {
+  if (::rename(from.c_str(), to.c_str()) != 0) {
+    fail("cannot rename " + from.string() + " to", to, errno);
+  }
+}
+
+void exchange_paths(const fs::path& a, const fs::path& b) {
+  if (::renameat2(AT_FDCWD, a.c_str(), AT_FDCWD, b.c_str(), RENAME_EXCHANGE) != 0) {
+    fail("cannot exchange " + a.string() + " and", b, errno);
+  }
+  fsync_dir(b.parent_path());
 }
 
 }  // namespace lxcdn::publish

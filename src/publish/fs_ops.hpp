@@ -35,4 +35,16 @@ void write_new_file(const std::filesystem::path& p, std::string_view contents);
 // Removes `p` and everything below it; a missing `p` is fine.
 void remove_tree(const std::filesystem::path& p);
 
+// fsync(2) of one file or directory: what a generation adds is made durable file by file before
+// the pointer that names it moves (no syncfs of a file system others write to).
+void fsync_path(const std::filesystem::path& p);
+
+// rename(2), throwing publish_error naming both paths.
+void rename_path(const std::filesystem::path& from, const std::filesystem::path& to);
+
+// Swaps `a` and `b` with one renameat2(RENAME_EXCHANGE): a reader resolving either name sees the
+// old or the new object, never nothing (the one-time layout migration swaps a symlink for a
+// directory, which rename(2) cannot replace).
+void exchange_paths(const std::filesystem::path& a, const std::filesystem::path& b);
+
 }  // namespace lxcdn::publish

@@ -88,7 +88,7 @@ std::uint64_t inode_of(const fs::path& p) {
 
 incoming_build examine(const fs::path& incoming, const fs::path& dir,
                        const std::vector<std::string>& validation_required,
-                       const fs::path& previous_generation) {
+                       const fs::path& previous_generation, const build_set& published_builds) {
   incoming_build b;
   b.dir = dir;
   auto& f = b.facts;
@@ -111,7 +111,8 @@ incoming_build examine(const fs::path& incoming, const fs::path& dir,
                !entries.contains("lxd.tar.xz");
   if (f.identity.id) {
     f.validation_required = validation_required_for(validation_required, f.identity.id->os);
-    if (!previous_generation.empty() && f.selection.skip_reason.empty()) {
+    if (!previous_generation.empty() && f.selection.skip_reason.empty() &&
+        published_builds.contains(f.identity.id->path())) {
       auto published = previous_generation / "images" / f.identity.id->path();
       if (fs::exists(published, ec)) {
         bool same = inode_of(dir / f.selection.metadata) ==
@@ -133,7 +134,8 @@ incoming_build examine(const fs::path& incoming, const fs::path& dir,
 
 std::vector<incoming_build> scan_incoming(const fs::path& incoming,
                                           const std::vector<std::string>& validation_required,
-                                          const fs::path& previous_generation) {
+                                          const fs::path& previous_generation,
+                                          const build_set& published_builds) {
   std::vector<incoming_build> out;
   std::error_code ec;
   if (!fs::is_directory(incoming, ec)) {
@@ -144,7 +146,8 @@ std::vector<incoming_build> scan_incoming(const fs::path& incoming,
       for (const auto& arch : subdirectories(release)) {
         for (const auto& variant : subdirectories(arch)) {
           for (const auto& serial : subdirectories(variant)) {
-            out.push_back(examine(incoming, serial, validation_required, previous_generation));
+            out.push_back(examine(incoming, serial, validation_required, previous_generation,
+                                  published_builds));
           }
         }
       }

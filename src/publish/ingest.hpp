@@ -1,6 +1,9 @@
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
+#include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -52,15 +55,21 @@ struct incoming_build {
   std::filesystem::path dir;  // absolute
 };
 
+// Builds a generation knows (generation_state::builds): path below images/ -> retired_at.
+using build_set = std::map<std::string, std::optional<std::int64_t>>;
+
 // Walks incoming/<os>/<release>/<arch>/<variant>/<serial>/ (names starting with '.' are
 // skipped silently, as work in progress; anything that is not a directory at those levels is
-// ignored) and decides each build directory. `previous_generation` is the current generation's
-// root (empty if none): a build whose images/<path>/ exists there is already published, with the
-// same files when every selected file is the same inode (a hard link made by an earlier run).
+// ignored) and decides each build directory. `previous_generation` is the served root holding the
+// build pool (empty if none): a build that `published_builds` names and whose images/<path>/
+// exists there is already published, with the same files when every selected file is the same
+// inode (a hard link made by an earlier run). A directory in the pool that the generation does
+// not name is a killed run's leftover, not a publication.
 // Sorted by path. Throws publish_error if incoming cannot be listed.
 std::vector<incoming_build> scan_incoming(const std::filesystem::path& incoming,
                                           const std::vector<std::string>& validation_required,
-                                          const std::filesystem::path& previous_generation);
+                                          const std::filesystem::path& previous_generation,
+                                          const build_set& published_builds);
 
 // The name a build's file gets in the published tree: the metadata tarball is always
 // incus.tar.xz (lxc-ci renames lxd.tar.xz), root files keep theirs.

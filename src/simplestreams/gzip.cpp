@@ -7,14 +7,14 @@
 
 namespace lxcdn::simplestreams {
 
-std::string gzip_compress(std::string_view data) {
+std::string gzip_compress(std::string_view data, int level) {
   if (data.size() > std::numeric_limits<uInt>::max()) {
     throw std::runtime_error("gzip: input over 4 GiB");
   }
   z_stream zs{};
   // windowBits 15 + 16 asks zlib for a gzip wrapper; without deflateSetHeader its header has
   // mtime 0 and no name.
-  if (deflateInit2(&zs, Z_BEST_COMPRESSION, Z_DEFLATED, 15 + 16, 9, Z_DEFAULT_STRATEGY) != Z_OK) {
+  if (deflateInit2(&zs, level, Z_DEFLATED, 15 + 16, 9, Z_DEFAULT_STRATEGY) != Z_OK) {
     throw std::runtime_error("gzip: deflateInit2 failed");
   }
   std::string out(deflateBound(&zs, static_cast<uLong>(data.size())), '\0');

@@ -102,6 +102,13 @@ class GpgKey:
         subprocess.run(["gpgconf", "--kill", "gpg-agent"], env=self.env, capture_output=True)
 
 
+def module_gpg_key(tmp_path_factory):
+    """A GpgKey for one test module: `key = pytest.fixture(scope="module", name="key")(module_gpg_key)`."""
+    k = GpgKey(tmp_path_factory.mktemp("gnupg"))
+    yield k
+    k.close()
+
+
 def publish_yaml(incoming, work, targets, key, keep=3, grace="1d", extra=""):
     lines = [f"incoming: {incoming}", f"work: {work}", "publish:", "  targets:"]
     lines += [f"    - {t}" for t in targets]
@@ -148,9 +155,19 @@ class Publisher:
         return p
 
     def current(self, target=None):
-        """The generation directory `current` points at (of the work tree, or a target)."""
+        """The served root (of the work tree, or a target): <base>/current, a directory whose
+        streams/ and meta/ lead through the `.generation` pointer (docs/publish.md, Layout)."""
         base = Path(target) if target else self.work
-        return (base / "current").resolve()
+        return base / "current"
+
+    def generation_dir(self, target=None):
+        """The directory of the generation `.generation` names (index, signatures, state)."""
+        return (self.current(target) / ".generation").resolve()
+
+    def generation(self, target=None):
+        """The id of the generation the work tree (or a target) serves, or None."""
+        link = self.current(target) / ".generation"
+        return os.path.basename(os.readlink(link)) if link.is_symlink() else None
 
 
 def summary_counts(stdout):

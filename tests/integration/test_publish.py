@@ -63,7 +63,7 @@ def test_first_run_adds_every_build_and_empties_incoming(published):
     assert counts == {"added": 3, "retired": 0, "deleted": 0, "skipped": 0, "hashed": 3, "reused": 0}
     assert "target  " + str(published.targets[0]) + ": switched to 00000001" in published.first_stdout
     assert list(published.incoming.iterdir()) == []
-    assert published.current(published.targets[0]).name == "00000001"
+    assert published.generation(published.targets[0]) == "00000001"
 
 
 def test_layout_and_sha256sums(published):

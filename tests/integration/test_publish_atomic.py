@@ -110,7 +110,7 @@ def test_clients_never_see_a_404_or_a_mismatch_during_20_publications(key, certs
             out = pub.publish().stdout
             assert summary_counts(out)["added"] == 1, out
             for t in pub.targets:
-                assert pub.current(t).name == f"{i + 1:08d}"
+                assert pub.generation(t) == f"{i + 1:08d}"
     finally:
         for c in clients:
             c.stop.set()
@@ -125,9 +125,10 @@ def test_clients_never_see_a_404_or_a_mismatch_during_20_publications(key, certs
     images = check_generation(pub.targets[0] / "current")
     assert sum(len(p["versions"]) for p in images["products"].values()) == 4
     assert len(list((pub.targets[0] / "current").glob("images/*/*/*/*/*"))) == 21
-    # Each target keeps three generations (the default), current included.
+    # Each target keeps three generations (the default), current included, and nothing staged.
     for t in pub.targets:
-        assert sorted(p.name for p in (t / "generations").iterdir()) == ["00000019", "00000020", "00000021"]
+        assert sorted(p.name for p in (t / "current/.generations").iterdir()) == ["00000019", "00000020", "00000021"]
+        assert not (t / "current/.staging").exists()
 
 
 KILL_TRIALS = int(os.environ.get("LXCDN_KILL_TRIALS", "50"))
@@ -153,8 +154,10 @@ def test_sigkill_at_random_points_leaves_every_target_serving_a_complete_generat
         proc.wait()
         for t in [pub.work, *pub.targets]:
             current = t / "current"
-            assert current.is_symlink()
-            assert not os.readlink(current).endswith(".partial")
+            assert current.is_dir() and not current.is_symlink()
+            if pub.generation(t) is None:
+                continue  # a target the first run reached before the kill is still empty
+            assert not pub.generation(t).endswith(".partial")
             check_generation(current)
     assert kills > KILL_TRIALS // 4, f"only {kills} of {KILL_TRIALS} runs were killed before their end"
     # A normal run afterwards finishes the work: every build left in incoming (by killed runs)
@@ -170,15 +173,21 @@ def test_sigkill_at_random_points_leaves_every_target_serving_a_complete_generat
     assert len(listed) == 4 and not listed & set(left)
     for t in pub.targets:
         check_generation(t / "current")
-        assert not [p for p in (t / "generations").iterdir() if p.name.endswith(".partial")]
-        assert os.readlink(t / "current") == os.readlink(pub.work / "current")
+        assert not [p for p in (t / "current/.generations").iterdir() if p.name.endswith(".partial")]
+        assert not (t / "current/.staging").exists()
+        assert pub.generation(t) == pub.generation()
+        # No build left on a node that its generation does not list or keep for the grace.
+        state = (pub.generation_dir() / ".lxcdn-publish/state").read_text()
+        known = {line.split(" ")[-1] for line in state.splitlines() if line.startswith("build ")}
+        on_disk = {p.relative_to(t / "current/images").as_posix() for p in (t / "current").glob("images/*/*/*/*/*")}
+        assert on_disk == known, (on_disk ^ known)
 
 
 def test_a_target_failing_mid_push_keeps_its_old_generation(key, tmp_path):
     pub = Publisher(tmp_path / "pub", key, targets=2)
     pub.build("20240101_05:24")
     pub.publish()
-    old = pub.current(pub.targets[1])
+    old = pub.generation(pub.targets[1])
     # An rsync that transfers part of the generation to the second target, then fails.
     wrapper = tmp_path / "flaky-rsync"
     wrapper.write_text(f"""#!/bin/sh
@@ -196,16 +205,16 @@ esac
     assert p.returncode == 1, p.stdout
     assert f"target  {pub.targets[1]}: FAILED: push failed" in p.stdout
     assert "connection lost" in p.stdout
-    assert "still serving generations/00000001" in p.stdout
-    assert pub.current(pub.targets[0]).name == "00000002"
-    assert pub.current(pub.targets[1]) == old
+    assert "still serving 00000001" in p.stdout
+    assert pub.generation(pub.targets[0]) == "00000002"
+    assert pub.generation(pub.targets[1]) == old
     check_generation(pub.targets[1] / "current")
-    partial = pub.targets[1] / "generations/00000002.partial"
-    assert partial.is_dir() and not list(partial.rglob("*.squashfs"))  # the push really was cut short
+    staged = pub.targets[1] / "current/.staging"
+    assert staged.is_dir() and not list(staged.rglob("*.squashfs"))  # the push really was cut short
     # The link comes back: the next run (nothing new) pushes the current generation there.
     pub.write_config()
     p = pub.publish()
     assert "no change, generation 00000002" in p.stdout
     assert f"target  {pub.targets[1]}: switched to 00000002" in p.stdout
-    assert pub.current(pub.targets[1]).name == "00000002"
+    assert pub.generation(pub.targets[1]) == "00000002"
     check_generation(pub.targets[1] / "current")

@@ -117,7 +117,7 @@ def test_incremental_runs_hash_only_new_builds(pub):
     assert "no change, generation 00000002" in p.stdout
     assert (third["hashed"], third["reused"]) == (0, 0)
     # A damaged state costs hashing, never builds: everything is hashed again, nothing is lost.
-    (pub.current() / ".lxcdn-publish/state").write_text("garbage\n")
+    (pub.generation_dir() / ".lxcdn-publish/state").write_text("garbage\n")
     pub.build("20240103_05:24")
     p = pub.publish()
     fourth = summary_counts(p.stdout)
