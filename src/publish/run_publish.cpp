@@ -535,11 +535,20 @@ int run_publish(const publish_config& c, const publish_options& opt, std::ostrea
       for (auto& [b, st] : staged) {
         auto final_dir = pool.images() / b.path();
         remove_tree(final_dir);
+        auto existing = final_dir.parent_path();  // the nearest ancestor that exists already
+        while (!fs::exists(existing)) {
+          existing = existing.parent_path();
+        }
         fs::create_directories(final_dir.parent_path());
         rename_path(st.dir, final_dir);
         placed.push_back(final_dir);
-        if (fsync_each) {
-          fsync_path(final_dir.parent_path());
+        if (fsync_each) {  // each directory whose entries changed: the parent, new ancestors
+          for (auto d = final_dir.parent_path();; d = d.parent_path()) {
+            fsync_path(d);
+            if (d == existing) {
+              break;
+            }
+          }
         }
         cache.remember(pool.root, st.digests.metadata);
         for (const auto& r : st.digests.roots) {
