@@ -105,7 +105,13 @@ void yaml_map::get(const std::string& key, std::string& out) {
 
 void yaml_map::get(const std::string& key, std::filesystem::path& out) {
   if (has(key)) {
-    out = scalar(key, "a path");
+    // An empty value (`key: ""`, or a YAML tag with no text such as `key: !x`) names no file:
+    // refused here, where the line is known, rather than failing later on an empty path.
+    auto text = scalar(key, "a path");
+    if (text.empty()) {
+      fail(key, "expected a path, got an empty value");
+    }
+    out = std::move(text);
   } else {
     seen_.insert(key);
   }

@@ -57,6 +57,22 @@ TEST(YamlReader, ErrorsNameFileLineAndKey) {
             "/nonexistent/x.yaml: cannot read config file");
 }
 
+// Found by the yaml_config fuzzer: a tag with no text after it is an empty scalar, which was
+// taken as an empty path (a TLS listener then had "no" key file until the TLS setup failed).
+TEST(YamlReader, EmptyPathsAreRefusedWithTheirLine) {
+  for (const char* value : {"!publilcerts/k", "\"\"", "''"}) {
+    SCOPED_TRACE(value);
+    const std::string doc = std::string("tls:\n  key: ") + value + "\n";
+    EXPECT_EQ(error_of([&] {
+                yaml_map m(parse_yaml(doc, "o.yaml"), "", "o.yaml");
+                auto tls = m.child("tls");
+                std::filesystem::path key;
+                tls.get_path("key", key);
+              }),
+              "o.yaml:2: tls.key: expected a path, got an empty value");
+  }
+}
+
 TEST(YamlReader, ReadsNumbersAndStringLists) {
   yaml_map m(parse_yaml("lat: 50.11\nlon: -8\nc: [DE, AT]\nd:\n  - FR\ne: NL\n", "t.yaml"), "",
              "t.yaml");
