@@ -7,14 +7,21 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/ip/v6_only.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 
 #include <malloc.h>
+#include <sys/epoll.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <system_error>
 #include <csignal>
 #include <list>
 #include <optional>
@@ -71,37 +78,69 @@ std::string serialize_head(const response_head& head) {
 
 namespace {
 
-// One open connection, as seen by shutdown and by its worker's sweep. Confined to its worker.
+// A connection in its request loop or *waiting*, as seen by shutdown and by its worker's sweep.
+// Confined to its worker.
 //
-// An idle keep-alive connection is *parked*: once it has been idle through two sweeps
-// (park_after apart), its request loop gives up the read, and what is left of the connection is
-// this slot holding the socket (and, for TLS, the SSL object), with one wait for readability: no
-// coroutine frame, no buffer, no stream object (about 1.2 KiB of heap for plain HTTP, against
-// about 9 KiB in the loop). The first byte of the next request starts a new request loop on the
-// same slot. A TLS connection is parked only while OpenSSL holds no input of its own.
+// Waiting is the first step of parking on a crowded thread: the loop has ended (its memory is
+// free) right after a response, and the socket waits here, still with Asio, for the first byte of
+// the next request (a one-byte MSG_PEEK receive: no epoll_ctl, unlike async_wait). A busy client
+// comes back within milliseconds and costs only a new loop; one still quiet at two sweeps is
+// moved on into the parked set (parked_connection), which holds far less.
 struct connection_slot {
-  tcp::socket* socket = nullptr;  // where the socket is now (stream or `parked`); null once ended
+  tcp::socket* socket = nullptr;  // the loop's socket, or `waiting`; null once ended
   bool busy = false;              // between reading a request and finishing its response
   bool parkable = false;          // inside its request loop (after the TLS handshake)
-  bool idle_seen = false;         // parkable and not busy at the last sweep
+  bool idle_seen = false;         // parkable or waiting, and not busy, at the last sweep
   bool park_requested = false;    // the sweep cancelled the loop's keep-alive read
-  std::optional<tcp::socket> parked;  // the socket while parked
-  ssl_ptr parked_tls;                 // a parked TLS connection's state
-  std::chrono::steady_clock::time_point park_deadline;  // parked: idle_timeout ends here
+  bool deepen = false;            // the sweep cancelled the waiting peek to park the connection
+  std::optional<tcp::socket> waiting;  // the socket while waiting
+  ssl_ptr waiting_tls;                 // a waiting TLS connection's state
+  unsigned char peeked = 0;            // where the waiting peek puts its byte
+  std::chrono::steady_clock::time_point idle_since;  // waiting since
   tcp::endpoint peer;
 };
 
 using slot_list = std::list<connection_slot>;
 
+// A parked connection. An idle keep-alive connection is *parked* when it has been found idle by
+// two sweeps in a row, in its request loop (the sweep cancels the loop's keep-alive read) or
+// waiting (see connection_slot). What is left of it is this entry: its descriptor, which
+// Asio has let go of and which waits in the worker's own epoll set, its peer, and for TLS its
+// SSL object. About 60 bytes in a vector, against about 9 KiB for a request loop and about
+// 0.8 KiB for an Asio socket with a pending wait. The first byte of its next request (or its
+// FIN) starts a new loop. A TLS connection is parked only while OpenSSL holds no input of its own.
+struct parked_connection {
+  int fd = -1;  // -1: a free entry
+  ssl_ptr tls;
+  tcp::endpoint peer;
+  std::chrono::steady_clock::time_point deadline;  // idle_timeout ends here
+};
+
 // An I/O thread: its io_context, its connections, and the timer that sweeps them.
 struct worker {
-  worker() : sweep(ioc) {}
+  worker() : sweep(ioc), park_watch(ioc) {
+    const int fd = ::epoll_create1(EPOLL_CLOEXEC);
+    if (fd < 0) {
+      throw std::system_error(errno, std::generic_category(), "epoll_create1");
+    }
+    park_watch.assign(fd);
+  }
+  ~worker() {
+    for (auto& p : parked) {
+      if (p.fd >= 0) {
+        ::close(p.fd);
+      }
+    }
+  }
   asio::io_context ioc{1};
   slot_list slots;  // touched only on this worker's thread
-  // slots.size() > eager_park_above: idle connections park as soon as a response is out.
-  bool park_when_idle = false;
+  // More than crowded_above connections, parked ones included: sweeps come faster.
+  bool crowded = false;
   asio::steady_timer sweep;
   std::size_t parks_since_trim = 0;  // see arm_sweep
+  std::vector<parked_connection> parked;      // by the index in each one's epoll data
+  std::vector<std::uint32_t> free_parked;     // free entries of `parked`
+  asio::posix::stream_descriptor park_watch;  // the epoll set of the parked descriptors
 };
 
 }  // namespace
@@ -158,18 +197,27 @@ struct server::impl {
 
   static constexpr std::size_t park_trim_batch = 256;
 
-  // With more connections than this on a thread, a keep-alive connection parks right after a
-  // response when its next request is not already there, instead of idling in its loop for one
-  // or two sweeps first. Then only connections with a request in progress hold a loop's memory
-  // (frames, buffer, parser: about 9 KiB), so thousands of mostly idle clients cost a slot each
-  // (about 0.8 KiB of heap) and leave behind no peak of freed loops, which the heap cannot give
-  // back while parked connections sit between them (bench/connections: 2,000 idle connections
-  // took 6.1 KiB resident each with sweep parking alone, 1.0 KiB parking eagerly). Below it, a
-  // busy keep-alive connection keeps its loop between requests: cheaper per request than a new
-  // loop each time, and few loops cannot fragment much.
-  static constexpr std::size_t eager_park_above = 64;
+  // A thread with more connections than this (parked ones included) is *crowded*: there a
+  // keep-alive connection whose next request is not already in when its response is out leaves
+  // its loop at once and waits (connection_slot), and sweeps come every 100 ms instead of every
+  // park_after, so a quiet one is parked 100 to 200 ms later. Then only connections with a
+  // request in progress hold a loop's memory (frames, buffer, parser: about 9 KiB), and a burst
+  // of clients that then go quiet leaves no peak of freed loops behind, which the heap could not
+  // give back while parked connections sit between them (bench/connections, 10,000 idle
+  // connections: 5.8 KiB resident each with parking at two park_after; about 0.15 KiB now).
+  // Below the threshold a keep-alive connection keeps its loop between requests, which is
+  // cheaper per request than a new loop each time.
+  static constexpr std::size_t crowded_above = 64;
 
-  static void note_slot_count(worker& w) { w.park_when_idle = w.slots.size() > eager_park_above; }
+  // Connections on the thread, in their loops or parked.
+  static void note_connection_count(worker& w) {
+    w.crowded = w.slots.size() + w.parked.size() - w.free_parked.size() > crowded_above;
+  }
+
+  // The time between two sweeps of `w`.
+  std::chrono::milliseconds sweep_interval(const worker& w) const {
+    return w.crowded ? std::min(std::chrono::milliseconds(100), park_after()) : park_after();
+  }
 
   // Runs `f(slot)` on each live connection, on its own worker's thread.
   template <class F>
@@ -206,7 +254,15 @@ struct server::impl {
       }
       signals.cancel();
       for (auto& w : workers) {
-        asio::post(w->ioc, [&w = *w] { w.sweep.cancel(); });
+        asio::post(w->ioc, [this, &w = *w] {
+          w.sweep.cancel();
+          w.park_watch.cancel();
+          for (std::uint32_t i = 0; i < w.parked.size(); ++i) {
+            if (w.parked[i].fd >= 0) {
+              close_parked(w, i);
+            }
+          }
+        });
       }
       for (auto& cb : stop_callbacks) {
         cb();
@@ -277,16 +333,16 @@ struct server::impl {
         continue;
       }
       ++connections;
-      spawn_connection(w, std::move(socket), tls_port, {}, false, nullptr);
+      spawn_connection(w, std::move(socket), tls_port, false, tcp::endpoint(), nullptr);
     }
   }
 
-  // Starts the request loop of a new connection (`it` unused: the loop adds the slot, on w's
-  // thread), or resumes a parked one in its slot `it` (with its TLS state, if it has one).
-  void spawn_connection(worker& w, tcp::socket socket, bool tls_port, slot_list::iterator it,
-                        bool resumed, ssl_ptr tls_state) {
+  // Starts the request loop of a new connection, or of a parked one that is readable again
+  // (`resumed`: its peer, and its TLS state if it has one).
+  void spawn_connection(worker& w, tcp::socket socket, bool tls_port, bool resumed,
+                        tcp::endpoint peer, ssl_ptr tls_state) {
     asio::co_spawn(w.ioc,
-                   run_connection(w, std::move(socket), tls_port, it, resumed,
+                   run_connection(w, std::move(socket), tls_port, resumed, peer,
                                   std::move(tls_state)),
                    [this](std::exception_ptr e, bool parked) {
                      if (e) {
@@ -303,62 +359,176 @@ struct server::impl {
                    });
   }
 
-  // The connection's loop gave up its keep-alive read (park_requested): keep only the socket
-  // and, for TLS, the SSL object.
-  void park(worker& w, slot_list::iterator it, tcp::socket socket, ssl_ptr tls_state,
-            bool eager) {
-    auto& slot = *it;
-    slot.park_requested = slot.idle_seen = slot.parkable = false;
-    slot.parked.emplace(std::move(socket));
-    slot.parked_tls = std::move(tls_state);
-    slot.socket = &*slot.parked;
+  // Parks a connection whose loop is ending (see parked_connection): Asio lets go of the
+  // descriptor, which joins the worker's epoll set. Returns false if that failed; the
+  // connection is then closed.
+  bool park(worker& w, tcp::socket& socket, ssl_ptr& tls_state, const tcp::endpoint& peer,
+            std::chrono::steady_clock::time_point deadline) {
+    error_code ec;
+    const int fd = socket.release(ec);
+    if (ec) {
+      socket.close(ec);
+      return false;
+    }
+    std::uint32_t index;
+    if (!w.free_parked.empty()) {
+      index = w.free_parked.back();
+      w.free_parked.pop_back();
+    } else {
+      index = static_cast<std::uint32_t>(w.parked.size());
+      w.parked.emplace_back();
+    }
+    epoll_event ev{};
+    ev.events = EPOLLIN | EPOLLRDHUP;
+    ev.data.u64 = index;
+    if (::epoll_ctl(w.park_watch.native_handle(), EPOLL_CTL_ADD, fd, &ev) != 0) {
+      spdlog::warn("{}: cannot park an idle connection, closing it: {}", endpoint_text(peer),
+                   std::strerror(errno));
+      ::close(fd);
+      w.free_parked.push_back(index);
+      return false;
+    }
+    auto& p = w.parked[index];
+    p.fd = fd;
+    p.tls = std::move(tls_state);
+    p.peer = peer;
+    p.deadline = deadline;
     ++parked_connections;
     ++w.parks_since_trim;
-    // Parked by the sweep, it has been idle for one to two park_after already.
-    slot.park_deadline = std::chrono::steady_clock::now() + limits().idle_timeout -
-                         (eager ? std::chrono::milliseconds(0) : park_after());
-    slot.parked->async_wait(tcp::socket::wait_read,
-                            [this, &w, it](error_code ec) { unpark(w, it, ec); });
+    note_connection_count(w);
+    return true;
   }
 
-  // A parked connection is readable (the next request, or the peer's FIN), or its socket was
-  // closed: by the sweep at its idle deadline, or by a shutdown.
-  void unpark(worker& w, slot_list::iterator it, error_code ec) {
+  // Takes entry `index` out of the parked set; returns its descriptor (now the caller's).
+  static int unlist_parked(worker& w, std::uint32_t index) {
+    auto& p = w.parked[index];
+    const int fd = p.fd;
+    ::epoll_ctl(w.park_watch.native_handle(), EPOLL_CTL_DEL, fd, nullptr);
+    p.fd = -1;
+    p.tls.reset();
+    w.free_parked.push_back(index);
+    note_connection_count(w);
+    return fd;
+  }
+
+  // Ends a parked connection: its idle deadline passed, or a stop began.
+  void close_parked(worker& w, std::uint32_t index) {
+    ::close(unlist_parked(w, index));
+    --parked_connections;
+    --connections;
+    maybe_finish_stop();
+  }
+
+  // Waits until some parked connection is readable (its next request, or its FIN) and starts a
+  // request loop for each that is. Asio re-arms its registration of the epoll set at each wait,
+  // so readiness that arrives between two waits is not lost.
+  void watch_parked(worker& w) {
+    w.park_watch.async_wait(asio::posix::stream_descriptor::wait_read, [this, &w](error_code ec) {
+      if (ec || stopping) {
+        return;
+      }
+      std::array<epoll_event, 64> events;
+      const int n = ::epoll_wait(w.park_watch.native_handle(), events.data(),
+                                 static_cast<int>(events.size()), 0);
+      for (int i = 0; i < n; ++i) {
+        const auto index = static_cast<std::uint32_t>(events[i].data.u64);
+        if (w.parked[index].fd < 0) {
+          continue;
+        }
+        ssl_ptr tls_state = std::move(w.parked[index].tls);
+        const tcp::endpoint peer = w.parked[index].peer;
+        const int fd = unlist_parked(w, index);
+        --parked_connections;
+        tcp::socket socket(w.ioc);
+        error_code aec;
+        socket.assign(peer.protocol(), fd, aec);
+        if (aec) {
+          ::close(fd);
+          --connections;
+          maybe_finish_stop();
+          continue;
+        }
+        spawn_connection(w, std::move(socket), false, true, peer, std::move(tls_state));
+      }
+      watch_parked(w);
+    });
+  }
+
+  // What becomes of a connection whose request loop ended with `end`: it waits (it ended idle on
+  // a crowded thread), it is parked (its keep-alive read failed while the sweep had asked for a
+  // park: serve() returns with busy == false only from its keep-alive wait, or at a stop, so that
+  // read was almost surely cancelled by the sweep; should it have been a real error or the peer's
+  // FIN instead, the parked socket is readable at once and the next loop meets it again), or it
+  // ends.
+  enum class next_step { wait, park, end };
+  next_step after_loop(const connection_slot& slot, session_end end, const tcp::socket& socket,
+                       const beast::flat_buffer& buffer) const {
+    if (slot.busy || stopping || !socket.is_open() || buffer.size() != 0) {
+      return next_step::end;
+    }
+    if (end == session_end::idle) {
+      return next_step::wait;
+    }
+    if (end == session_end::broken && slot.park_requested) {
+      return next_step::park;
+    }
+    return next_step::end;
+  }
+
+  // The deadline of a connection parked by the sweep from its loop: it has been idle for one to
+  // two sweep intervals already.
+  std::chrono::steady_clock::time_point loop_park_deadline(const worker& w) const {
+    return std::chrono::steady_clock::now() + limits().idle_timeout - sweep_interval(w);
+  }
+
+  // Keeps a connection whose loop just ended idle waiting in its slot (see connection_slot).
+  void start_waiting(worker& w, slot_list::iterator it, tcp::socket socket, ssl_ptr tls_state) {
+    auto& slot = *it;
+    slot.parkable = slot.idle_seen = slot.park_requested = slot.deepen = false;
+    slot.waiting.emplace(std::move(socket));
+    slot.waiting_tls = std::move(tls_state);
+    slot.socket = &*slot.waiting;
+    slot.idle_since = std::chrono::steady_clock::now();
+    ++parked_connections;
+    slot.waiting->async_receive(asio::buffer(&slot.peeked, 1), tcp::socket::message_peek,
+                                [this, &w, it](error_code ec, std::size_t) {
+                                  waiting_done(w, it, ec);
+                                });
+  }
+
+  // A waiting connection has a byte to read (its next request: a new loop), or its FIN or an
+  // error (it ends), or its peek was cancelled: by the sweep to park it (`deepen`), or by an idle
+  // deadline or a stop that closed it.
+  void waiting_done(worker& w, slot_list::iterator it, error_code ec) {
     auto& slot = *it;
     --parked_connections;
-    if (ec || stopping || !slot.parked->is_open()) {
-      error_code ignored;
-      slot.parked->close(ignored);
-      w.slots.erase(it);  // frees a TLS connection's SSL object with it
-      note_slot_count(w);
-      --connections;
-      maybe_finish_stop();
+    tcp::socket socket = std::move(*slot.waiting);
+    ssl_ptr tls_state = std::move(slot.waiting_tls);
+    const tcp::endpoint peer = slot.peer;
+    const auto deadline = slot.idle_since + limits().idle_timeout;
+    const bool deepen = slot.deepen;
+    w.slots.erase(it);
+    note_connection_count(w);
+    if (!ec && !stopping) {
+      spawn_connection(w, std::move(socket), false, true, peer, std::move(tls_state));
       return;
     }
-    tcp::socket socket = std::move(*slot.parked);
-    slot.parked.reset();
-    ssl_ptr tls_state = std::move(slot.parked_tls);
-    spawn_connection(w, std::move(socket), false, it, true, std::move(tls_state));
+    if (ec == asio::error::operation_aborted && deepen && !stopping && socket.is_open() &&
+        park(w, socket, tls_state, peer, deadline)) {
+      return;
+    }
+    error_code ignored;
+    socket.close(ignored);
+    --connections;
+    maybe_finish_stop();
   }
 
-  // Whether a request loop that ended with `end` should park its connection. It ended idle on
-  // its own (eagerly, see eager_park_above), or its keep-alive read failed while the sweep had
-  // asked for a park: serve() returns with busy == false only from its keep-alive wait (or at a
-  // stop), so that read was (almost surely) cancelled by the sweep. Should it have been a real
-  // error or the peer's FIN instead, the parked socket is readable at once and the next loop
-  // meets it again.
-  bool should_park(const connection_slot& slot, session_end end, const tcp::socket& socket,
-                   const beast::flat_buffer& buffer) const {
-    const bool asked = end == session_end::idle ||
-                       (end == session_end::broken && slot.park_requested);
-    return asked && !slot.busy && !stopping && socket.is_open() && buffer.size() == 0;
-  }
-
-  // Every park_after: closes parked connections past their idle deadline, and asks those idle in
-  // their request loop at two sweeps in a row to park (their keep-alive read is cancelled; a
-  // request that arrives first simply wins, and the loop goes on).
+  // Every sweep_interval: closes parked and waiting connections past their idle deadline, parks
+  // those found waiting by two sweeps in a row, and asks those found idle in their request loop by
+  // two sweeps in a row to park (their keep-alive read is cancelled; a request that arrives first
+  // simply wins, and the loop goes on).
   void arm_sweep(worker& w) {
-    w.sweep.expires_after(park_after());
+    w.sweep.expires_after(sweep_interval(w));
     w.sweep.async_wait([this, &w](error_code ec) {
       if (ec || stopping) {
         return;
@@ -372,11 +542,21 @@ struct server::impl {
         ::malloc_trim(0);
       }
       const auto now = std::chrono::steady_clock::now();
+      for (std::uint32_t i = 0; i < w.parked.size(); ++i) {
+        if (w.parked[i].fd >= 0 && now >= w.parked[i].deadline) {
+          close_parked(w, i);
+        }
+      }
       for (auto& s : w.slots) {
         error_code ignored;
-        if (s.parked) {
-          if (now >= s.park_deadline) {
-            s.parked->close(ignored);  // its wait ends with operation_aborted: unpark() cleans up
+        if (s.waiting) {
+          if (now >= s.idle_since + limits().idle_timeout) {
+            s.waiting->close(ignored);  // its peek ends with operation_aborted: closed
+          } else if (!s.idle_seen) {
+            s.idle_seen = true;
+          } else if (!s.deepen) {
+            s.deepen = true;
+            s.waiting->cancel(ignored);  // its peek ends with operation_aborted: parked
           }
         } else if (!s.parkable || s.busy || !s.socket) {
           s.idle_seen = false;
@@ -416,17 +596,25 @@ struct server::impl {
 
   // The request loop of a TLS connection whose handshake is done, parked when the sweep asks and
   // OpenSSL holds no input. Returns true when parked. A clean end sends our close_notify.
-  awaitable<bool> serve_tls(worker& w, slot_list::iterator it, tls_stream& stream,
-                            beast::flat_buffer& buffer, const session_env& env) {
+  awaitable<bool> serve_tls(worker& w, slot_list::iterator it, bool& keep_slot,
+                            tls_stream& stream, beast::flat_buffer& buffer,
+                            const session_env& env) {
     connection_slot& slot = *it;
     slot.socket = &stream.socket();
     slot.parkable = true;
     const session_end end = co_await serve(stream, buffer, slot.peer, true, env, slot.busy);
     slot.parkable = false;
-    if (should_park(slot, end, stream.socket(), buffer) && !stream.has_pending()) {
+    const next_step next = stream.has_pending() ? next_step::end
+                                                : after_loop(slot, end, stream.socket(), buffer);
+    if (next != next_step::end) {
       auto parts = stream.release();
-      park(w, it, std::move(parts.first), std::move(parts.second), end == session_end::idle);
-      co_return true;
+      slot.socket = nullptr;
+      if (next == next_step::wait) {
+        start_waiting(w, it, std::move(parts.first), std::move(parts.second));
+        keep_slot = true;
+        co_return true;
+      }
+      co_return park(w, parts.first, parts.second, slot.peer, loop_park_deadline(w));
     }
     slot.park_requested = false;
     if (end == session_end::clean) {
@@ -436,43 +624,42 @@ struct server::impl {
     co_return false;
   }
 
-  // Returns true when the connection was parked (it lives on in its slot), false when it ended.
-  // `tls_state` is set when a parked TLS connection resumes.
-  awaitable<bool> run_connection(worker& w, tcp::socket socket, bool tls_port,
-                                 slot_list::iterator it, bool resumed, ssl_ptr tls_state) {
-    if (!resumed) {
-      w.slots.emplace_back();
-      it = std::prev(w.slots.end());
-      note_slot_count(w);
-    }
+  // Returns true when the connection was parked (it lives on as a parked_connection), false
+  // when it ended. `resumed`: a parked connection come back, with `resumed_peer` and, for TLS,
+  // `tls_state`.
+  awaitable<bool> run_connection(worker& w, tcp::socket socket, bool tls_port, bool resumed,
+                                 tcp::endpoint resumed_peer, ssl_ptr tls_state) {
+    w.slots.emplace_back();
+    const auto it = std::prev(w.slots.end());
+    note_connection_count(w);
     connection_slot& slot = *it;
     error_code ec;
-    if (!resumed) {
+    if (resumed) {
+      slot.peer = resumed_peer;
+    } else {
       slot.peer = socket.remote_endpoint(ec);
       socket.set_option(tcp::no_delay(true), ec);
     }
     const tcp::endpoint peer = slot.peer;
-    bool parked = false;
+    bool keep_slot = false;  // the connection waits in its slot
     struct unregister {
       worker& w;
       slot_list::iterator it;
-      const bool& parked;
+      const bool& keep;
       ~unregister() {
-        if (!parked) {
-          it->socket = nullptr;
+        if (!keep) {
           w.slots.erase(it);
-          note_slot_count(w);
+          note_connection_count(w);
         }
       }
-    } guard{w, it, parked};
-    const session_env env{limits(), *handler, stopping, w.park_when_idle};
+    } guard{w, it, keep_slot};
+    const session_env env{limits(), *handler, stopping, w.crowded};
     try {
       slot.socket = &socket;
       beast::flat_buffer buffer;
       if (tls_state) {
         tls_stream stream(std::move(socket), std::move(tls_state));
-        parked = co_await serve_tls(w, it, stream, buffer, env);
-        co_return parked;
+        co_return co_await serve_tls(w, it, keep_slot, stream, buffer, env);
       }
       if (tls_port) {
         auto [pec, first] = co_await peek_first_byte(socket);
@@ -493,8 +680,7 @@ struct server::impl {
             spdlog::debug("{}: TLS handshake failed: {}", endpoint_text(peer), hec.message());
             co_return false;
           }
-          parked = co_await serve_tls(w, it, stream, buffer, env);
-          co_return parked;
+          co_return co_await serve_tls(w, it, keep_slot, stream, buffer, env);
         }
       }
       beast::tcp_stream stream(std::move(socket));
@@ -502,10 +688,17 @@ struct server::impl {
       slot.parkable = true;
       const session_end end = co_await serve(stream, buffer, peer, false, env, slot.busy);
       slot.parkable = false;
-      if (should_park(slot, end, stream.socket(), buffer)) {
-        parked = true;
-        park(w, it, stream.release_socket(), nullptr, end == session_end::idle);
+      const next_step next = after_loop(slot, end, stream.socket(), buffer);
+      if (next == next_step::wait) {
+        slot.socket = nullptr;
+        start_waiting(w, it, stream.release_socket(), nullptr);
+        keep_slot = true;
         co_return true;
+      }
+      if (next == next_step::park) {
+        slot.socket = nullptr;
+        ssl_ptr none;
+        co_return park(w, stream.socket(), none, peer, loop_park_deadline(w));
       }
       slot.park_requested = false;
       if (end == session_end::clean) {
@@ -585,7 +778,10 @@ void server::run() {
   std::vector<std::jthread> threads;  // declared first: joined after `keep` has released them
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> keep;
   for (auto& w : s.workers) {
-    asio::post(w->ioc, [&s, &w = *w] { s.arm_sweep(w); });
+    asio::post(w->ioc, [&s, &w = *w] {
+      s.arm_sweep(w);
+      s.watch_parked(w);
+    });
   }
   for (std::size_t i = 1; i < s.workers.size(); ++i) {
     keep.push_back(asio::make_work_guard(s.workers[i]->ioc));
