@@ -12,6 +12,7 @@
 #include <cstdio>
 
 #include "http/content_type.hpp"
+#include "http/log_text.hpp"
 #include "http/range.hpp"
 #include "http/target.hpp"
 #include "mirror/cache_store.hpp"
@@ -117,7 +118,7 @@ asio::awaitable<bool> mirror_handler::handle(const net::request& req, net::respo
   if (ctx_.config.access_log) {
     spdlog::info("{} {} {} {} {}", req.peer.address().to_string(),
                  std::string_view(req.message.method_string()),
-                 std::string_view(req.message.target()), sink.body_bytes_written(),
+                 ::lxcdn::http::log_escape(req.message.target()), sink.body_bytes_written(),
                  ok ? "ok" : "aborted");
   }
   co_return ok;

@@ -12,6 +12,7 @@
 
 #include "core/unique_fd.hpp"
 #include "geoip/client_address.hpp"
+#include "http/log_text.hpp"
 #include "selection/explain.hpp"
 #include "selection/redirect_url.hpp"
 #include "selection/select_mirror.hpp"
@@ -210,7 +211,7 @@ boost::asio::awaitable<bool> origin_handler::handle(const net::request& req,
   auto ec = co_await net::write_planned(sink, plan);
   if (config_.access_log) {
     spdlog::info("{} {} {} {} {} {}", req.peer.address().to_string(),
-                 std::string_view(req.message.method_string()), std::string_view(req.message.target()),
+                 std::string_view(req.message.method_string()), ::lxcdn::http::log_escape(req.message.target()),
                  plan.head.result_int(), sink.body_bytes_written(), ec ? ec.message() : "ok");
   }
   co_return !ec;

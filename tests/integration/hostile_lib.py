@@ -182,8 +182,8 @@ def get(port, path, tls=None, timeout=10, headers=()):
 
 
 def stderr_of(server):
-    """The server's stderr as text; bytes that are not UTF-8 (a request target logged as sent)
-    are replaced, never an error."""
+    """The server's stderr as text; bytes that are not UTF-8 (which the access log no longer
+    writes, see test_raw_bytes_of_a_target_are_escaped_in_the_access_log) are replaced."""
     return server.log.read_bytes().decode("utf-8", errors="replace")
 
 

@@ -11,6 +11,7 @@ import pytest
 
 from hostile_lib import (HELLO, IMAGE, SMUGGLED, access_log_targets, assert_healthy, exchange,
                          pair, site)  # noqa: F401  (pair and site are module fixtures)
+from lxcdn_testlib import wait_until
 
 HIDDEN = b"GET " + SMUGGLED.encode() + b" HTTP/1.1\r\nHost: lxcdn.test\r\n\r\n"
 N = len(HIDDEN)
@@ -192,3 +193,18 @@ def test_garbage(pair, site, role, case):
 
 def test_every_class_has_its_count():
     assert (SMUGGLING_COUNT, OVERSIZED_COUNT, GARBAGE_COUNT) == (42, 10, 27)
+
+
+@pytest.mark.parametrize("role", ["origin", "mirror"])
+def test_raw_bytes_of_a_target_are_escaped_in_the_access_log(pair, site, role):
+    """A target with bytes past ASCII (which the parser lets through as obs-text) is logged with
+    those bytes as \\xHH: the log stays ASCII, one request per line, fields where they belong."""
+    server = server_of(pair, role)
+    raw_target = b"/images/caf\xc3\xa9-\xff\xfe/x"
+    x = exchange(server.http_port, b"GET " + raw_target + b" HTTP/1.1\r\nHost: lxcdn.test\r\n\r\n",
+                 timeout=6)
+    assert x.status == 404, x  # answered by the handler, which is what writes the access log
+    escaped = r"/images/caf\xC3\xA9-\xFF\xFE/x"
+    wait_until(lambda: escaped in access_log_targets(server), 5, what="the escaped access log line")
+    assert raw_target not in server.log.read_bytes()
+    assert_healthy(server, site)
