@@ -37,19 +37,18 @@ tls_stream::tls_stream(tcp::socket socket, ssl_ptr ssl)
   }
 }
 
-tls_stream::~tls_stream() {
-  if (watchdog_) {
-    watchdog_->socket = nullptr;
-    watchdog_->timer.cancel();
-  }
-}
-
-std::pair<tls_stream::tcp::socket, ssl_ptr> tls_stream::release() {
+void tls_stream::detach_watchdog() {
   if (watchdog_) {
     watchdog_->socket = nullptr;
     watchdog_->timer.cancel();
     watchdog_.reset();
   }
+}
+
+tls_stream::~tls_stream() { detach_watchdog(); }
+
+std::pair<tls_stream::tcp::socket, ssl_ptr> tls_stream::release() {
+  detach_watchdog();
   return {std::move(socket_), std::move(ssl_)};
 }
 

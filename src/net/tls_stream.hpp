@@ -49,12 +49,10 @@ class tls_stream {
   tls_stream& operator=(const tls_stream&) = delete;
 
   tcp::socket& socket() { return socket_; }
-  SSL* native_handle() { return ssl_.get(); }
 
   // The deadline of the operations that follow: one that must wait for the socket past it ends
   // with timed_out. (Beast's tcp_stream has the same call, so session code serves both.)
   void expires_after(clock::duration d) { deadline_ = clock::now() + d; }
-  void expires_never() { deadline_ = clock::time_point::max(); }
 
   // Server handshake. An error ends the connection (the caller logs it at debug level).
   boost::asio::awaitable<error_code> handshake();
@@ -83,6 +81,9 @@ class tls_stream {
 
  private:
   struct watchdog;
+
+  // Tells a pending deadline handler that this stream is gone, and drops the watchdog.
+  void detach_watchdog();
 
   // Waits until the socket is ready for `what`, at most until the deadline.
   boost::asio::awaitable<error_code> wait(tcp::socket::wait_type what);
