@@ -192,7 +192,7 @@ asio::awaitable<void> run_fill(fill_context ctx, std::shared_ptr<fill_state> sta
       }
     }
     std::string location = resp->header("Location");
-    if (status != 301 && status != 302 && status != 404) {
+    if (!is_passed_on(status)) {
       ++ctx.metrics.upstream_errors;
       fail("upstream answered " + std::to_string(status), false);
       co_return;

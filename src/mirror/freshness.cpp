@@ -37,4 +37,17 @@ bool is_cacheable(unsigned status, bool listed_in_index) {
   }
 }
 
+bool is_passed_on(unsigned status) {
+  switch (status) {
+    case 301:
+    case 302:
+    case 303:
+    case 307:
+    case 308:
+      return true;
+    default:
+      return status >= 400 && status <= 499;
+  }
+}
+
 }  // namespace lxcdn::mirror

@@ -27,5 +27,18 @@ TEST(Freshness, ListedPathsAreNeverNegativelyCached) {
   EXPECT_FALSE(is_cacheable(503, false));
 }
 
+TEST(Freshness, ClientErrorsAndRedirectsArePassedOnServerErrorsAreNot) {
+  for (unsigned s : {301u, 302u, 303u, 307u, 308u, 400u, 403u, 404u, 410u, 451u, 499u}) {
+    EXPECT_TRUE(is_passed_on(s)) << s;
+  }
+  for (unsigned s : {100u, 200u, 204u, 300u, 304u, 305u, 500u, 502u, 503u, 599u, 600u, 999u}) {
+    EXPECT_FALSE(is_passed_on(s)) << s;
+  }
+  // Passed on, but only 301, 302 and an unlisted 404 are kept.
+  EXPECT_FALSE(is_cacheable(403, false));
+  EXPECT_FALSE(is_cacheable(410, false));
+  EXPECT_FALSE(is_cacheable(307, false));
+}
+
 }  // namespace
 }  // namespace lxcdn::mirror

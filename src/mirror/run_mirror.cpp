@@ -124,6 +124,17 @@ int run_mirror(const mirror_config& config, clock_fn clock) {
       sweep_timer.cancel();
     });
   });
+  // Fills outlive their clients (a fill goes on when its client leaves), so a stop would wait for
+  // each to finish or time out. Once the clients are served or the grace is over, every upstream
+  // exchange is cut: each fill fails, its temp file is removed, and nothing unfinished is kept.
+  server.on_drained([&] {
+    asio::post(upstream.strand(), [&] {
+      if (metrics.fills_in_progress.load() > 0) {
+        spdlog::info("stopping: abandoning {} fills in progress", metrics.fills_in_progress.load());
+      }
+      upstream.abort_all();
+    });
+  });
   auto sweep_every = std::clamp<std::chrono::milliseconds>(config.cache.inactive / 10,
                                                            std::chrono::seconds(1),
                                                            std::chrono::minutes(1));

@@ -63,17 +63,26 @@ std::string host_field(const upstream_config& c) {
 
 class upstream_connection {
  public:
-  upstream_connection(asio::any_io_executor ex, ssl::context& ctx) : stream(ex, ctx) {
+  upstream_connection(asio::any_io_executor ex, ssl::context& ctx, std::set<upstream_connection*>& live)
+      : stream(ex, ctx), live_(live) {
+    live_.insert(this);
     // Beast reads max(512, free capacity) bytes per read_some and grows the buffer only when a
     // read needs more than that; left at its small starting size, every body read would be
     // 512 bytes (measured: 150,000 reads and pwrites for 64 MiB, a fill at 1/10 of the
     // origin's TLS speed). One TLS record is at most 16 KiB of plaintext.
     buffer.reserve(64 * 1024);
   }
+  ~upstream_connection() { live_.erase(this); }
+  upstream_connection(const upstream_connection&) = delete;
+  upstream_connection& operator=(const upstream_connection&) = delete;
+
   beast::ssl_stream<beast::tcp_stream> stream;
   beast::flat_buffer buffer;
   std::optional<http::response_parser<http::buffer_body>> parser;
   bool reused = false;
+
+ private:
+  std::set<upstream_connection*>& live_;
 };
 
 upstream_response::upstream_response(std::unique_ptr<upstream_connection> conn,
@@ -141,8 +150,17 @@ upstream_client::upstream_client(asio::io_context& ioc, upstream_config config)
 
 upstream_client::~upstream_client() = default;
 
+void upstream_client::abort_all() {
+  aborted_ = true;
+  idle_.clear();
+  for (auto* conn : live_) {
+    error_code ec;
+    beast::get_lowest_layer(conn->stream).socket().close(ec);
+  }
+}
+
 void upstream_client::release(std::unique_ptr<upstream_connection> conn) {
-  if (idle_.size() < config_.max_idle_connections) {
+  if (!aborted_ && idle_.size() < config_.max_idle_connections) {
     conn->reused = true;
     idle_.push_back(std::move(conn));
   }
@@ -150,12 +168,15 @@ void upstream_client::release(std::unique_ptr<upstream_connection> conn) {
 
 asio::awaitable<std::pair<error_code, std::unique_ptr<upstream_connection>>>
 upstream_client::connect() {
-  auto conn = std::make_unique<upstream_connection>(strand_, tls_);
+  auto conn = std::make_unique<upstream_connection>(strand_, tls_, live_);
   auto& lowest = beast::get_lowest_layer(conn->stream);
   tcp::resolver resolver(strand_);
   auto [rec, results] = co_await resolver.async_resolve(config_.host, config_.port, as_tuple);
   if (rec) {
     co_return std::pair{rec, nullptr};
+  }
+  if (aborted_) {  // the resolver is not a connection abort_all() could close
+    co_return std::pair{error_code(asio::error::operation_aborted), nullptr};
   }
   lowest.expires_after(config_.connect_timeout);
   auto [cec, ep] = co_await lowest.async_connect(results, as_tuple);
@@ -178,6 +199,9 @@ upstream_client::connect() {
 asio::awaitable<std::pair<error_code, std::unique_ptr<upstream_response>>> upstream_client::get(
     std::string target, std::string range) {
   for (int attempt = 0; attempt < 2; ++attempt) {
+    if (aborted_) {
+      co_return std::pair{error_code(asio::error::operation_aborted), nullptr};
+    }
     std::unique_ptr<upstream_connection> conn;
     if (!idle_.empty()) {
       conn = std::move(idle_.back());

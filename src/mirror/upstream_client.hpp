@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <set>
 #include <span>
 #include <string>
 #include <vector>
@@ -63,6 +64,11 @@ class upstream_client {
   boost::asio::awaitable<std::pair<boost::system::error_code, std::unique_ptr<upstream_response>>>
   get(std::string target, std::string range = {});
 
+  // Ends every upstream exchange for good (the mirror is stopping): connections in use are
+  // closed, so their pending reads, writes and handshakes complete with operation_aborted; idle
+  // ones are dropped; later get() calls fail at once with operation_aborted.
+  void abort_all();
+
   // Reads a whole small response body (the index). Fails past `limit` bytes.
   boost::asio::awaitable<std::pair<boost::system::error_code, std::string>> fetch_text(
       std::string target, std::size_t limit, unsigned* status = nullptr);
@@ -77,6 +83,10 @@ class upstream_client {
   boost::asio::strand<boost::asio::io_context::executor_type> strand_;
   boost::asio::ssl::context tls_;
   std::vector<std::unique_ptr<upstream_connection>> idle_;  // strand-confined
+  // Every live connection (idle, connecting or carrying a response), for abort_all(); each one
+  // adds and removes itself. Strand-confined.
+  std::set<upstream_connection*> live_;
+  bool aborted_ = false;  // abort_all() was called; strand-confined
 };
 
 }  // namespace lxcdn::mirror

@@ -174,6 +174,8 @@ struct server::impl {
   server_config config;
   request_handler* handler;  // set before run()
   std::vector<std::function<void()>> stop_callbacks;
+  std::vector<std::function<void()>> drained_callbacks;  // run once, on `control`
+  bool drained_called = false;                            // on `control`
   std::vector<std::unique_ptr<worker>> workers;
   asio::io_context& ioc;  // workers.front()->ioc
   std::atomic<std::size_t> next_worker{0};  // round-robin assignment of new connections
@@ -274,16 +276,29 @@ struct server::impl {
         }
       });
       grace_timer.expires_after(limits().shutdown_grace);
+      // Cancelled when the last connection ends; either way the drain is over then.
       grace_timer.async_wait([this](error_code ec) {
         if (!ec) {
           spdlog::warn("shutdown grace period over: closing {} connections", connections.load());
           for_each_slot([](connection_slot& s) { close_socket(s); });
         }
+        run_drained_callbacks();
       });
       if (connections.load() == 0) {
         grace_timer.cancel();
       }
     });
+  }
+
+  // On `control`, once per stop.
+  void run_drained_callbacks() {
+    if (drained_called) {
+      return;
+    }
+    drained_called = true;
+    for (auto& cb : drained_callbacks) {
+      cb();
+    }
   }
 
   // Called when a connection ends: the last one to end during shutdown releases the grace timer,
@@ -722,6 +737,10 @@ asio::io_context& server::context() { return impl_->ioc; }
 
 void server::on_stop(std::function<void()> callback) {
   impl_->stop_callbacks.push_back(std::move(callback));
+}
+
+void server::on_drained(std::function<void()> callback) {
+  impl_->drained_callbacks.push_back(std::move(callback));
 }
 
 server::~server() = default;

@@ -43,6 +43,11 @@ class server {
   // Called (on the io_context) when a graceful stop begins, so a role can cancel its timers;
   // run() returns only once no work is left.
   void on_stop(std::function<void()> callback);
+
+  // Called (on the io_context) once per stop, when its drain is over: every connection has ended,
+  // or shutdown_grace ran out and the rest were closed. A role ends its own background work here
+  // (the mirror aborts fills still running), so run() can return.
+  void on_drained(std::function<void()> callback);
   ~server();
   server(const server&) = delete;
   server& operator=(const server&) = delete;

@@ -10,6 +10,8 @@ Every request target it reads is appended to L (one per line). MODE decides the 
                    then, once F exists (the test says so), a close without TLS close_notify
   stall-headers    TLS handshake, reads a request, never answers (any path)
   stall-handshake  accepts the TCP connection and never speaks TLS
+  status           paths outside /images/: 404; /images/ paths: the status given by --status, with
+                   a short text body (and a Location to /elsewhere for a 3xx)
 Each connection is served on its own thread; a stalled one lasts until the peer goes away.
 """
 import argparse
@@ -60,6 +62,12 @@ def serve(conn, args, tls, log_lock):
             if not target.startswith("/images/"):
                 conn.sendall(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n")
                 continue
+            if args.mode == "status":
+                body = b"the origin says %d\n" % args.status
+                location = b"Location: /elsewhere\r\n" if 300 <= args.status < 400 else b""
+                conn.sendall(b"HTTP/1.1 %d Whatever\r\n%bContent-Length: %d\r\n\r\n%b"
+                             % (args.status, location, len(body), body))
+                continue
             body = fake_upstream_body(args.body_size)
             conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n"
                          b"Content-Length: %d\r\n\r\n" % len(body) + body[:len(body) // 2])
@@ -77,7 +85,8 @@ def serve(conn, args, tls, log_lock):
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("--mode", required=True, choices=("truncate", "stall-headers", "stall-handshake"))
+    p.add_argument("--mode", required=True, choices=("truncate", "stall-headers", "stall-handshake", "status"))
+    p.add_argument("--status", type=int, default=403)
     p.add_argument("--cert", required=True)
     p.add_argument("--key", required=True)
     p.add_argument("--body-size", type=int, default=1 << 20)

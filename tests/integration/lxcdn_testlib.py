@@ -896,12 +896,14 @@ class FakeUpstream(Started):
     `mode`: "truncate" (for /images/ paths: headers with Content-Length, half the body, then -
     once `release()` is called - a close; 404 for other paths), "stall-headers" (TLS handshake,
     reads a request, never answers), "stall-handshake" (accepts TCP, never speaks TLS).
+    "status" (for /images/ paths: `status` with a short body, and a Location for a 3xx).
     `requests()` lists the request targets it received. Use as a context manager."""
 
-    def __init__(self, workdir, mode, cert, key, body_size=1 << 20):
+    def __init__(self, workdir, mode, cert, key, body_size=1 << 20, status=403):
         self.dir = Path(workdir)
         self.dir.mkdir(parents=True, exist_ok=True)
         self.mode, self.cert, self.key, self.body_size = mode, cert, key, body_size
+        self.status = status
         self.release_file = self.dir / "release"
         self.log = self.dir / "requests.log"
         self.proc = None
@@ -911,7 +913,8 @@ class FakeUpstream(Started):
         self.proc = subprocess.Popen(
             [sys.executable, str(FAKE_UPSTREAM), "--mode", self.mode, "--cert", str(self.cert),
              "--key", str(self.key), "--body-size", str(self.body_size),
-             "--release-file", str(self.release_file), "--log", str(self.log)],
+             "--release-file", str(self.release_file), "--log", str(self.log),
+             "--status", str(self.status)],
             stdout=subprocess.PIPE, stderr=self._stderr, text=True)
         ready = select.select([self.proc.stdout], [], [], timeout)[0]
         line = self.proc.stdout.readline() if ready else ""

@@ -175,3 +175,81 @@ def test_sigterm_while_the_index_is_being_fetched_still_stops_the_mirror(tmp_pat
             assert m.proc.wait(timeout=10) == 0
         finally:
             m.stop()
+
+
+# --- (d) the upstream refuses a file: its answer is the client's
+
+@pytest.mark.parametrize("status, expected", [(403, 403), (410, 410), (307, 307), (500, 502),
+                                              (503, 502)])
+def test_an_upstream_refusal_is_passed_on_uncached_and_a_server_error_is_a_502(
+        tmp_path, certs, status, expected):
+    """nginx's proxy_pass gives the client the origin's 403 or 410; a mirror that turned them
+    into 502 would tell the user (and the origin's health checks) that the mirror is broken when
+    the origin refused. 5xx stay 502: the upstream failed. None of them is cached."""
+    ca, chain, key = certs
+    with FakeUpstream(tmp_path / "fake", "status", chain, key, status=status) as fake:
+        m = start_mirror(tmp_path, fake.url, certs)
+        try:
+            for attempt in (1, 2):
+                t = get_transfer(m, IMAGE)
+                assert t.status == expected, t
+                assert t.complete
+                if 300 <= expected < 400:
+                    assert t.head.header("Location") == "/elsewhere"
+                m.wait_metric("lxcdn_mirror_fills_in_progress", lambda v: v == 0)
+            # Not cached: each request went to the upstream.
+            assert [r for r in fake.requests() if r.startswith("/images/")] == [IMAGE, IMAGE]
+            assert m.metric("lxcdn_mirror_cache_entries") == 0
+            errors = m.metric("lxcdn_mirror_upstream_errors_total")
+            assert errors == (2 if expected == 502 else 0), errors
+        finally:
+            m.stop()
+
+
+# --- (e) SIGTERM while fills are running
+
+@pytest.mark.parametrize("client_stays", [False, True])
+def test_sigterm_ends_running_fills_after_the_grace_and_keeps_nothing_unfinished(
+        tmp_path, certs, client_stays):
+    """A fill goes on when its client leaves, and an upstream may be slow or stalled for its whole
+    read_timeout (1 h here). A stop must not wait for either: once the clients are served or
+    shutdown_grace is over, running fills are abandoned, their temp files removed, and the
+    process exits. After a restart the file is a miss again, never a half-filled hit."""
+    ca, chain, key = certs
+    with FakeUpstream(tmp_path / "fake", "truncate", chain, key, body_size=4 * MiB) as fake:
+        m = start_mirror(tmp_path, fake.url, certs, upstream={"read_timeout": "1h"},
+                         extra="limits:\n  shutdown_grace: 2s\n")
+        try:
+            c = m.connection(timeout=30)
+            c.get(IMAGE)
+            head = c.read_response(head_only=True)
+            assert head.status == 200
+            half, _ = read_body(c, head, limit=2 * MiB)
+            assert half == fake.body()[:2 * MiB]
+            if not client_stays:
+                c.close()
+            m.wait_metric("lxcdn_mirror_fills_in_progress", lambda v: v == 1)
+            assert len(m.temp_files()) == 1
+            start = time.monotonic()
+            m.proc.terminate()
+            assert m.proc.wait(timeout=20) == 0
+            elapsed = time.monotonic() - start
+            # A connection waiting on its fill is busy until the grace (2 s) is over, whether or
+            # not its client is still there (it has nothing to write to find out); then the
+            # fill is cut, instead of going on for up to read_timeout.
+            assert elapsed < 5, elapsed
+            if client_stays:
+                rest, complete = read_body(c, head)
+                assert not complete, "an unfinished fill reached the client complete-looking"
+                c.close()
+            assert m.temp_files() == []
+            assert not m.object_path(IMAGE).exists()
+            assert "abandoning 1 fills in progress" in m.log.read_text()
+
+            fake.release()  # from now on the fake cuts its bodies short instead of stalling
+            m.start()  # restart: a miss, asked upstream again
+            t = get_transfer(m, IMAGE)
+            assert not (t.status == 200 and t.complete), t
+            assert [r for r in fake.requests() if r.startswith("/images/")] == [IMAGE, IMAGE]
+        finally:
+            m.stop()
