@@ -138,6 +138,27 @@ def test_slow_reader_over_tls_gets_exact_bytes_and_the_connection_stays_usable(o
         assert tail.startswith(b"HTTP/1.1 200 ")
 
 
+def test_a_large_tls_response_ends_at_once_not_after_a_corked_delay(origin, tree):
+    """The TLS file path corks the socket (TCP_CORK) while it writes a large body, so the kernel
+    sends full segments. If the cork stayed on, the body's last partial segment would leave only
+    after the kernel's 200 ms cork timer: every response would end 200 ms late. Ranges of odd
+    lengths make the last segment partial; each must arrive well inside 200 ms."""
+    ctx = client_tls_context(origin.ca)
+    size = len(tree.files[LARGE])
+    with RawConnection(origin.host, origin.https_port, tls=ctx, server_hostname="localhost",
+                       timeout=30) as c:
+        times = []
+        for i in range(12):
+            last = min(size, 200_000 + 7_919 * i) - 1
+            c.get("/" + LARGE, headers=[f"Range: bytes=0-{last}"])
+            start = time.monotonic()
+            r = c.read_response()
+            times.append(time.monotonic() - start)
+            assert r.status == 206 and r.body == tree.files[LARGE][:last + 1]
+    # One slow response may be the machine; a cork left on makes every one of them slow.
+    assert sorted(times)[len(times) // 2] < 0.15, times
+
+
 def test_range_over_tls(origin, tree):
     with RawConnection(origin.host, origin.https_port, tls=client_tls_context(origin.ca),
                        server_hostname="localhost") as c:
