@@ -4,9 +4,9 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <spdlog/spdlog.h>
-#include <sys/stat.h>
 
 #include "core/config_error.hpp"
+#include "core/key_permissions.hpp"
 
 namespace lxcdn::net {
 
@@ -63,21 +63,23 @@ std::shared_ptr<ssl::context> make_server_tls_context(const tls_files& files) {
   return ctx;
 }
 
-std::optional<std::string> key_file_exposure(const std::filesystem::path& key) {
-  struct stat st {};
-  if (::stat(key.c_str(), &st) != 0 || (st.st_mode & S_IROTH) == 0) {
-    return std::nullopt;
+namespace {
+
+// A warning when someone besides this process and root can read the private key
+// (core/key_permissions.hpp), logged when the key is loaded and on each reload. Not an error: a
+// key others can read still works, refusing it would stop a running setup at its next restart,
+// and some setups share a key on purpose (docs/errors.md).
+void warn_about_key_permissions(const std::filesystem::path& key) {
+  if (auto warning = key_permission_warning(key, "TLS private key")) {
+    spdlog::warn("{}", *warning);
   }
-  return fmt::format("{}: the TLS private key is readable by every user (mode {:04o}); make it "
-                     "0600, or 0640 with the service's group",
-                     key.string(), st.st_mode & 07777);
 }
+
+}  // namespace
 
 tls_context_store::tls_context_store(tls_files files)
     : files_(std::move(files)), current_(make_server_tls_context(files_)) {
-  if (auto warning = key_file_exposure(files_.key)) {
-    spdlog::warn("{}", *warning);
-  }
+  warn_about_key_permissions(files_.key);
 }
 
 std::shared_ptr<ssl::context> tls_context_store::current() const {
@@ -88,9 +90,7 @@ std::shared_ptr<ssl::context> tls_context_store::current() const {
 std::string tls_context_store::reload() {
   try {
     auto fresh = make_server_tls_context(files_);
-    if (auto warning = key_file_exposure(files_.key)) {
-      spdlog::warn("{}", *warning);
-    }
+    warn_about_key_permissions(files_.key);
     std::lock_guard lock(mutex_);
     current_ = std::move(fresh);
     return {};

@@ -2,10 +2,8 @@
 
 #include <boost/asio/ssl/context.hpp>
 
-#include <filesystem>
 #include <memory>
 #include <mutex>
-#include <optional>
 #include <string>
 
 #include "net/server_config.hpp"
@@ -15,11 +13,6 @@ namespace lxcdn::net {
 // Builds a server TLS context: TLS 1.2 and 1.3 (LXD requires 1.3, older tools 1.2), modern
 // ciphers, chain and key from PEM files. Throws config_error naming the file that failed.
 std::shared_ptr<boost::asio::ssl::context> make_server_tls_context(const tls_files& files);
-
-// A warning naming `key` when every user of the machine can read it (mode o+r), else nullopt.
-// Logged when the key is loaded and on each reload; not an error, because a key readable by all
-// is still a working one (and some setups share one on purpose).
-std::optional<std::string> key_file_exposure(const std::filesystem::path& key);
 
 // The current server TLS context, replaced whole on reload (SIGHUP). Internally synchronized:
 // any thread may call current() and reload(). Sessions keep the context they started with, so a

@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "core/config_error.hpp"
+#include "core/key_permissions.hpp"
 #include "net/server.hpp"
 #include "origin/admin_handler.hpp"
 #include "origin/canary.hpp"
@@ -38,6 +39,14 @@ net::server_config admin_server_config(const admin_config& a) {
   c.limits.max_connections = 64;
   c.limits.shutdown_grace = std::chrono::seconds(5);
   return c;
+}
+
+// The admin token is a secret like the TLS key: the same check, the same warning (not an error,
+// docs/errors.md). Not in read_admin_token, which `lxcdn mirrors` also calls as whoever runs it.
+void warn_about_token_permissions(const std::filesystem::path& file) {
+  if (auto warning = key_permission_warning(file, "admin token file")) {
+    spdlog::warn("{}", *warning);
+  }
 }
 
 }  // namespace
@@ -65,6 +74,7 @@ int run_origin(const origin_config& config) {
   std::optional<net::server> admin_server;
   if (config.admin.enabled) {
     admin.emplace(read_admin_token(config.admin.token_file), routes, metrics);
+    warn_about_token_permissions(config.admin.token_file);
     admin_server.emplace(admin_server_config(config.admin), *admin);
   }
 
@@ -120,6 +130,7 @@ int run_origin(const origin_config& config) {
         std::string token;
         if (admin && next.admin.enabled) {
           token = read_admin_token(next.admin.token_file);
+          warn_about_token_permissions(next.admin.token_file);
         }
         if (auto err = geo.reload(next.geoip); !err.empty()) {
           throw config_error(fmt::format("{}: geoip: {}", config.source.string(), err));

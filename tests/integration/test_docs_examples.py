@@ -20,3 +20,15 @@ def test_mirror_md_complete_example_parses(tmp_path):
     p = run([LXCDN_BIN, "mirror", "--config", str(config), "purge", "/images/none"], check=False)
     assert p.returncode == 1, p.stderr
     assert p.stderr == "lxcdn mirror purge: /images/none: not in the cache\n"
+
+
+def test_packaged_mirror_example_parses(tmp_path):
+    """packaging/examples/mirror.yaml (installed in /usr/share/doc/lxcdn/examples/) with its
+    cache.dir moved here; the origin's example is started for real by test_packaging.py."""
+    text = (SOURCE_DIR / "packaging" / "examples" / "mirror.yaml").read_text()
+    assert "  dir: /var/cache/lxcdn" in text
+    config = tmp_path / "mirror.yaml"
+    config.write_text(text.replace("  dir: /var/cache/lxcdn", f"  dir: {tmp_path / 'cache'}"))
+    p = run([LXCDN_BIN, "mirror", "--config", str(config), "purge", "/images/none"], check=False)
+    assert p.returncode == 1, p.stderr
+    assert p.stderr == "lxcdn mirror purge: /images/none: not in the cache\n"
