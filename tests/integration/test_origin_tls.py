@@ -1,6 +1,8 @@
 """TLS on the origin: versions, chain and SNI, plain HTTP detected on the TLS port, quiet empty
 connections, certificate reload on SIGHUP, IPv6 listeners."""
+import grp
 import hashlib
+import os
 import re
 import shutil
 import signal
@@ -332,10 +334,43 @@ def test_a_key_every_user_can_read_is_reported_at_start_and_reload(tree, certs, 
         lines = [l for l in o.stderr_text().splitlines() if "readable by every user" in l]
         if warned:
             assert len(lines) == 2, o.stderr_text()  # at start and at the reload
-            assert str(mine) in lines[0] and "mode 0644" in lines[0]
+            assert f"{mine}: the TLS private key is readable by every user (mode 0644, owner " in lines[0]
         else:
             assert lines == []
         r, _, _ = tls_get("127.0.0.1", o.https_port, client_tls_context(ca), "/hello.txt")
         assert r.status == 200 and r.body == tree.files["hello.txt"]
     finally:
         o.stop()
+
+
+def test_a_key_another_group_can_read_and_a_token_every_user_can_read_are_reported(tree, certs, tmp_path):
+    """core/key_permissions.hpp through the binary: a key 0640 whose group is not the process's
+    (nogroup), and an admin token file 0644; a 0600 token is not reported."""
+    ca, chain, key = certs
+    mine = tmp_path / "key.pem"
+    shutil.copy(key, mine)
+    os.chown(mine, 0, grp.getgrnam("nogroup").gr_gid)
+    mine.chmod(0o640)
+    assert os.getegid() != grp.getgrnam("nogroup").gr_gid
+    loose, tight = tmp_path / "loose.token", tmp_path / "tight.token"
+    for token, mode in ((loose, 0o644), (tight, 0o600)):
+        token.write_text("0123456789abcdef0123456789abcdef\n")
+        token.chmod(mode)
+    for token, warned in ((loose, True), (tight, False)):
+        admin = f"admin:\n  listen: 127.0.0.1:0\n  token_file: {token}\n"
+        o = Origin(tmp_path / token.stem, origin_yaml(tree.root, chain, mine, extra=admin)).start()
+        try:
+            r, _, _ = tls_get("127.0.0.1", o.https_port, client_tls_context(ca), "/hello.txt")
+            assert r.status == 200
+        finally:
+            o.stop()
+        log = o.stderr_text()
+        assert re.search(rf"{re.escape(str(mine))}: the TLS private key is readable by group nogroup, "
+                         r"which this process \(user \w+, group \w+\) is not in \(mode 0640, owner \w+:nogroup\)",
+                         log), log
+        token_lines = [ln for ln in log.splitlines() if "admin token file" in ln]
+        if warned:
+            assert len(token_lines) == 1 and f"{token}: the admin token file is readable by every user (mode 0644" \
+                in token_lines[0], log
+        else:
+            assert token_lines == [], log
