@@ -15,6 +15,8 @@ belongs to), installed with `dpkg -i` on this machine, checked, and purged:
   config pointed at a small tree and loopback ports, serves /streams/v1/index.json over HTTPS
   with the packaged certificate and logs no key warning; with the key made 0644 it logs the
   warning naming the file, mode and owner;
+- the mirror started the same way with its packaged example (upstream: that origin, the packaged
+  certificate as CA) fills /var/cache/lxcdn as lxcdn and serves the file plain and over HTTPS;
 - installing the same package again changes nothing (user, key, certificate, modes);
 - `dpkg --purge` removes the binary, the units and /etc/lxcdn/tls and leaves the user (Debian
   policy); the test then removes the user itself, leaving the machine as it found it.
@@ -42,8 +44,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import build_tree
-from lxcdn_testlib import LISTEN_RE, LXCDN_BIN, end_process, run
+from lxcdn_testlib import (LISTEN_RE, LXCDN_BIN, cache_object_path, end_process, http_request, indexed_tree,
+                           run)
 
 BUILD_DIR = Path(os.environ.get("LXCDN_BUILD_DIR", Path(LXCDN_BIN).resolve().parents[2]))
 UNIT_DIR = Path("/usr/lib/systemd/system")
@@ -52,7 +54,8 @@ TLS_DIR = Path("/etc/lxcdn/tls")
 KEY = TLS_DIR / "key.pem"
 CERT = TLS_DIR / "cert.pem"
 EXAMPLES = Path("/usr/share/doc/lxcdn/examples")
-ORIGIN_CONFIG = Path("/etc/lxcdn/origin.yaml")
+CONFIGS = [Path("/etc/lxcdn/origin.yaml"), Path("/etc/lxcdn/mirror.yaml")]
+BUILD = "images/debian/12/amd64/default/20240101_05:24"
 
 
 def package_status():
@@ -100,8 +103,9 @@ def deb(tmp_path_factory):
 def installed(deb):
     """The package installed on a machine that had neither it nor the user lxcdn (a previous
     aborted run's leftovers are purged first). Purged again and the user removed at the end,
-    whatever the tests did; a config the test wrote is removed, one that was there is put back."""
-    saved_config = ORIGIN_CONFIG.read_bytes() if ORIGIN_CONFIG.exists() else None
+    whatever the tests did; the configs the tests wrote are removed, ones that were there are
+    put back."""
+    saved = {p: p.read_bytes() for p in CONFIGS if p.exists()}
     if package_status():
         purge()
     remove_user()
@@ -109,11 +113,12 @@ def installed(deb):
     try:
         yield result
     finally:
-        if saved_config is not None:
-            ORIGIN_CONFIG.parent.mkdir(parents=True, exist_ok=True)
-            ORIGIN_CONFIG.write_bytes(saved_config)
-        else:
-            ORIGIN_CONFIG.unlink(missing_ok=True)
+        for p in CONFIGS:
+            if p in saved:
+                p.parent.mkdir(parents=True, exist_ok=True)
+                p.write_bytes(saved[p])
+            else:
+                p.unlink(missing_ok=True)
         if package_status():
             purge()
         remove_user()
@@ -210,15 +215,15 @@ def test_the_units_pass_systemd_analyze_verify_and_run_as_lxcdn(installed):
 
 
 class UnitProcess:
-    """The origin as lxcdn-origin.service's ExecStart runs it: its User= and Group= (with the
-    user's supplementary groups, as systemd sets them) and no_new_privs, by setpriv, with
-    systemd's nearly empty environment. stderr goes to WORKDIR/origin.stderr."""
+    """A server as its unit's ExecStart runs it (`role` origin or mirror): its User= and Group=
+    (with the user's supplementary groups, as systemd sets them) and no_new_privs, by setpriv,
+    with systemd's nearly empty environment. stderr goes to WORKDIR/ROLE.stderr."""
 
-    def __init__(self, workdir):
-        s = unit_settings("lxcdn-origin.service")
+    def __init__(self, workdir, role="origin"):
+        s = unit_settings(f"lxcdn-{role}.service")
         self.argv = ["setpriv", f"--reuid={s['User'][0]}", f"--regid={s['Group'][0]}", "--init-groups",
                      "--no-new-privs", *shlex.split(s["ExecStart"][0])]
-        self.log = Path(workdir) / "origin.stderr"
+        self.log = Path(workdir) / f"{role}.stderr"
         self.proc = None
 
     def start(self, listeners=2, timeout=60):
@@ -236,7 +241,7 @@ class UnitProcess:
             chunk = os.read(fd, 65536) if ready else b""
             if not chunk:
                 self.stop()
-                raise AssertionError(f"the packaged origin did not start:\n{self.log.read_text()}")
+                raise AssertionError(f"{self.argv} did not start:\n{self.log.read_text()}")
             pending += chunk
             *lines, pending = pending.split(b"\n")
             for line in lines:
@@ -262,60 +267,108 @@ def key_warnings(log):
     return [ln for ln in log.read_text().splitlines() if "TLS private key" in ln]
 
 
-def test_the_packaged_origin_serves_https_as_lxcdn_and_warns_only_about_a_key_others_can_read(
-        installed, tmp_path):
-    # A tree user lxcdn can read (pytest's own temporary directories are 0700 root).
+@pytest.fixture(scope="module")
+def tree():
+    """A published tree made by `lxcdn index`, in a directory user lxcdn can read (pytest's own
+    temporary directories are 0700 root): (root, {path: bytes})."""
     base = Path(tempfile.mkdtemp(prefix="lxcdn-pkg-"))
     try:
-        base.chmod(0o755)
-        tree = build_tree(base, large_size=1 << 20)
-        for d, _, _ in os.walk(base):
+        files = indexed_tree(base / "www", [(BUILD, 4096, 3 << 20)])
+        for d, _, names in os.walk(base):
             Path(d).chmod(0o755)
-        # The packaged example, with the tree and loopback listeners (port 0: the kernel picks);
-        # its tls: block, the packaged certificate and key, is kept as it is.
-        example = (EXAMPLES / "origin.yaml").read_text()
-        assert f"  key: {KEY}" in example and f"  certificate: {CERT}" in example
-        text = re.sub(r"^root: .*$", f"root: {tree.root}", example, flags=re.M)
-        text = re.sub(r"^listen:\n(  - .*\n)+",
+            for n in names:
+                (Path(d) / n).chmod(0o644)
+        yield base / "www", files
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def loopback_config(example, **replace):
+    """The packaged example `example` with its listen: list replaced by a plain and a TLS
+    listener on 127.0.0.1, port 0 (the kernel picks), and each `key: value` line named in
+    `replace` (KEY=(old line, new lines)) replaced; the tls: block, the packaged certificate and
+    key, is kept as it is."""
+    text = (EXAMPLES / example).read_text()
+    assert f"  key: {KEY}" in text and f"  certificate: {CERT}" in text
+    text, n = re.subn(r"^listen:\n(  - .*\n)+",
                       'listen:\n  - { address: "127.0.0.1", port: 0 }\n'
                       '  - { address: "127.0.0.1", port: 0, tls: true }\n', text, flags=re.M)
-        assert text.count("port: 0") == 2, text
-        ORIGIN_CONFIG.write_text(text)
+    assert n == 1, text
+    for old, new in replace.values():
+        assert old in text, (old, text)
+        text = text.replace(old, new)
+    return text
 
-        o = UnitProcess(tmp_path).start()
+
+def test_the_packaged_origin_serves_https_as_lxcdn_and_warns_only_about_a_key_others_can_read(
+        installed, tree, tmp_path):
+    root, _ = tree
+    Path("/etc/lxcdn/origin.yaml").write_text(
+        loopback_config("origin.yaml", root=("root: /srv/lxcdn/www", f"root: {root}")))
+    index = (root / "streams/v1/index.json").read_bytes()
+
+    o = UnitProcess(tmp_path).start()
+    try:
+        lxcdn = pwd.getpwnam("lxcdn")
+        assert o.ids() == ((lxcdn.pw_uid,) * 2, (lxcdn.pw_gid,) * 2)
+        url = f"https://127.0.0.1:{o.urls['https']}/streams/v1/index.json"
+        body = run(["curl", "-sS", "--fail", "--tlsv1.3", "--cacert", str(CERT), url], text=False).stdout
+        assert body == index and b"index:1.0" in body
+        r = subprocess.run(["curl", "-sS", "--fail", url], capture_output=True, text=True)
+        assert r.returncode != 0, "the self-signed certificate verified without --cacert"
+    finally:
+        assert o.stop() == 0, o.log.read_text()
+    assert key_warnings(o.log) == [], o.log.read_text()
+
+    KEY.chmod(0o644)
+    try:
+        (tmp_path / "exposed").mkdir()
+        o = UnitProcess(tmp_path / "exposed").start()
         try:
-            lxcdn = pwd.getpwnam("lxcdn")
-            assert o.ids() == ((lxcdn.pw_uid,) * 2, (lxcdn.pw_gid,) * 2)
-            url = f"https://127.0.0.1:{o.urls['https']}/streams/v1/index.json"
-            body = run(["curl", "-sS", "--fail", "--tlsv1.3", "--cacert", str(CERT), url], text=False).stdout
-            assert body == tree.files["streams/v1/index.json"]
-            r = subprocess.run(["curl", "-sS", "--fail", url], capture_output=True, text=True)
-            assert r.returncode != 0, "the self-signed certificate verified without --cacert"
+            body = run(["curl", "-sS", "--fail", "--cacert", str(CERT),
+                        f"https://127.0.0.1:{o.urls['https']}/streams/v1/index.json"], text=False).stdout
+            assert body == index  # a warning, not a refusal
         finally:
             assert o.stop() == 0, o.log.read_text()
-        assert key_warnings(o.log) == [], o.log.read_text()
-
-        KEY.chmod(0o644)
-        try:
-            (tmp_path / "exposed").mkdir()
-            o = UnitProcess(tmp_path / "exposed").start()
-            try:
-                body = run(["curl", "-sS", "--fail", "--cacert", str(CERT),
-                            f"https://127.0.0.1:{o.urls['https']}/streams/v1/index.json"], text=False).stdout
-                assert body == tree.files["streams/v1/index.json"]  # a warning, not a refusal
-            finally:
-                assert o.stop() == 0, o.log.read_text()
-            lines = key_warnings(o.log)
-            assert len(lines) == 1, o.log.read_text()
-            assert (f"{KEY}: the TLS private key is readable by every user (mode 0644, owner root:lxcdn); "
-                    f"make it readable by this service only: chown root:lxcdn {KEY} && chmod 0640 {KEY}"
-                    in lines[0]), lines[0]
-            assert re.search(r"\bwarn", lines[0], re.I), lines[0]
-        finally:
-            KEY.chmod(0o640)
+        lines = key_warnings(o.log)
+        assert len(lines) == 1, o.log.read_text()
+        assert (f"{KEY}: the TLS private key is readable by every user (mode 0644, owner root:lxcdn); "
+                f"make it readable by this service only: chown root:lxcdn {KEY} && chmod 0640 {KEY}"
+                in lines[0]), lines[0]
+        assert re.search(r"\bwarn", lines[0], re.I), lines[0]
     finally:
-        ORIGIN_CONFIG.unlink(missing_ok=True)
-        shutil.rmtree(base, ignore_errors=True)
+        KEY.chmod(0o640)
+
+
+def test_the_packaged_mirror_fills_its_cache_as_lxcdn(installed, tree, tmp_path):
+    """The mirror's unit and example: as lxcdn it writes the package's /var/cache/lxcdn, fills
+    from the packaged origin over verified TLS (the packaged certificate as its CA) and serves
+    plain and HTTPS with the packaged key, without a key warning."""
+    root, files = tree
+    Path("/etc/lxcdn/origin.yaml").write_text(
+        loopback_config("origin.yaml", root=("root: /srv/lxcdn/www", f"root: {root}")))
+    o = UnitProcess(tmp_path).start()
+    try:
+        Path("/etc/lxcdn/mirror.yaml").write_text(loopback_config(
+            "mirror.yaml", url=("  url: https://images.linuxcontainers.org",
+                                f"  url: https://127.0.0.1:{o.urls['https']}\n  ca_file: {CERT}")))
+        m = UnitProcess(tmp_path, role="mirror").start()
+        try:
+            path = f"/{BUILD}/rootfs.squashfs"
+            first = http_request("127.0.0.1", m.urls["http"], path)
+            assert first.status == 200 and first.header("X-Cache") == "MISS", first
+            assert first.body == files[f"{BUILD}/rootfs.squashfs"]
+            body = run(["curl", "-sS", "--fail", "-D", "-", "--cacert", str(CERT),
+                        f"https://127.0.0.1:{m.urls['https']}{path}"], text=False).stdout
+            head, _, rest = body.partition(b"\r\n\r\n")
+            assert re.search(rb"(?im)^x-cache: HIT\r?$", head) and rest == files[f"{BUILD}/rootfs.squashfs"], head
+            entry = cache_object_path("/var/cache/lxcdn", path)
+            assert entry.exists() and mode_owner(entry)[1:] == ("lxcdn", "lxcdn"), entry
+        finally:
+            assert m.stop() == 0, m.log.read_text()
+    finally:
+        assert o.stop() == 0, o.log.read_text()
+    assert key_warnings(m.log) == [] and key_warnings(o.log) == [], m.log.read_text()
 
 
 def fingerprint():
