@@ -283,6 +283,21 @@ def tree():
         shutil.rmtree(base, ignore_errors=True)
 
 
+@pytest.fixture
+def config():
+    """config(PATH, TEXT) writes a config file for one test; it is removed when the test ends,
+    so that purge finds /etc/lxcdn as the package left it."""
+    written = []
+
+    def write(path, text):
+        path.write_text(text)
+        written.append(path)
+
+    yield write
+    for path in written:
+        path.unlink(missing_ok=True)
+
+
 def loopback_config(example, **replace):
     """The packaged example `example` with its listen: list replaced by a plain and a TLS
     listener on 127.0.0.1, port 0 (the kernel picks), and each `key: value` line named in
@@ -301,10 +316,10 @@ def loopback_config(example, **replace):
 
 
 def test_the_packaged_origin_serves_https_as_lxcdn_and_warns_only_about_a_key_others_can_read(
-        installed, tree, tmp_path):
+        installed, tree, config, tmp_path):
     root, _ = tree
-    Path("/etc/lxcdn/origin.yaml").write_text(
-        loopback_config("origin.yaml", root=("root: /srv/lxcdn/www", f"root: {root}")))
+    config(Path("/etc/lxcdn/origin.yaml"),
+           loopback_config("origin.yaml", root=("root: /srv/lxcdn/www", f"root: {root}")))
     index = (root / "streams/v1/index.json").read_bytes()
 
     o = UnitProcess(tmp_path).start()
@@ -340,16 +355,16 @@ def test_the_packaged_origin_serves_https_as_lxcdn_and_warns_only_about_a_key_ot
         KEY.chmod(0o640)
 
 
-def test_the_packaged_mirror_fills_its_cache_as_lxcdn(installed, tree, tmp_path):
+def test_the_packaged_mirror_fills_its_cache_as_lxcdn(installed, tree, config, tmp_path):
     """The mirror's unit and example: as lxcdn it writes the package's /var/cache/lxcdn, fills
     from the packaged origin over verified TLS (the packaged certificate as its CA) and serves
     plain and HTTPS with the packaged key, without a key warning."""
     root, files = tree
-    Path("/etc/lxcdn/origin.yaml").write_text(
-        loopback_config("origin.yaml", root=("root: /srv/lxcdn/www", f"root: {root}")))
+    config(Path("/etc/lxcdn/origin.yaml"),
+           loopback_config("origin.yaml", root=("root: /srv/lxcdn/www", f"root: {root}")))
     o = UnitProcess(tmp_path).start()
     try:
-        Path("/etc/lxcdn/mirror.yaml").write_text(loopback_config(
+        config(Path("/etc/lxcdn/mirror.yaml"), loopback_config(
             "mirror.yaml", url=("  url: https://images.linuxcontainers.org",
                                 f"  url: https://127.0.0.1:{o.urls['https']}\n  ca_file: {CERT}")))
         m = UnitProcess(tmp_path, role="mirror").start()
@@ -396,5 +411,6 @@ def test_purge_removes_the_package_and_its_keys_but_not_the_user(installed):
     for unit in UNITS:
         assert not (UNIT_DIR / unit).exists() and not (Path("/lib/systemd/system") / unit).exists()
     assert not TLS_DIR.exists() and not Path("/var/cache/lxcdn").exists()
+    assert not Path("/etc/lxcdn").exists() and not Path("/var/lib/lxcdn").exists()
     assert not EXAMPLES.exists()
     assert user_exists(), "purge removed the user lxcdn (Debian policy: it stays)"
