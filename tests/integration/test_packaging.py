@@ -17,7 +17,8 @@ belongs to), installed with `dpkg -i` on this machine, checked, and purged:
   warning naming the file, mode and owner;
 - the mirror started the same way with its packaged example (upstream: that origin, the packaged
   certificate as CA) fills /var/cache/lxcdn as lxcdn and serves the file plain and over HTTPS;
-- installing the same package again changes nothing (user, key, certificate, modes);
+- installing the same package again changes nothing (user, key, certificate, modes), and neither
+  does `dpkg --remove` then `dpkg -i` (the removal keeps the key and the user);
 - `dpkg --purge` removes the binary, the units and /etc/lxcdn/tls and leaves the user (Debian
   policy); the test then removes the user itself, leaving the machine as it found it.
 
@@ -401,6 +402,14 @@ def test_installing_again_changes_nothing(installed, deb):
     assert "made a self-signed certificate" not in r.stdout, r.stdout
     assert fingerprint() == before
     assert package_status() == "install ok installed"
+    # Removed (not purged), the configuration stays: the key, the certificate, the user.
+    run(["dpkg", "--remove", "lxcdn"])
+    assert package_status() == "deinstall ok config-files"
+    assert not Path("/usr/bin/lxcdn").exists() and not (UNIT_DIR / "lxcdn-origin.service").exists()
+    assert mode_owner(KEY) == (0o640, "root", "lxcdn") and user_exists()
+    r = run(["dpkg", "-i", str(deb)])
+    assert "made a self-signed certificate" not in r.stdout, r.stdout
+    assert fingerprint() == before
 
 
 def test_purge_removes_the_package_and_its_keys_but_not_the_user(installed):
