@@ -25,7 +25,9 @@ belongs to), installed with `dpkg -i` on this machine, checked, and purged:
 The package is built from whatever preset is under test: in `scripts/test` that is the debug
 preset, so the packaged binary carries ASan+UBSan and its version ends in `~asan`. That tests the
 packaging's semantics (files, scripts, modes, units), not the release binary; a second full
-release build would not fit CI's time budget. Release packages: `cpack --preset deb`.
+release build would not fit CI's time budget. Release packages: `cpack --preset deb`; this test
+runs against one with `LXCDN_BUILD_DIR=$PWD/build/release LXCDN_BIN=$PWD/build/release/src/app/lxcdn
+python3 -m pytest tests/integration/test_packaging.py` after `cmake --build --preset release`.
 
 Needs root (dpkg, users, setpriv). A run that is not root fails: it is never skipped."""
 import hashlib
@@ -320,7 +322,7 @@ def test_the_packaged_origin_serves_https_as_lxcdn_and_warns_only_about_a_key_ot
         installed, tree, config, tmp_path):
     root, _ = tree
     config(Path("/etc/lxcdn/origin.yaml"),
-           loopback_config("origin.yaml", root=("root: /srv/lxcdn/www", f"root: {root}")))
+           loopback_config("origin.yaml", root=("root: /srv/lxcdn/www/current", f"root: {root}")))
     index = (root / "streams/v1/index.json").read_bytes()
 
     o = UnitProcess(tmp_path).start()
@@ -362,7 +364,7 @@ def test_the_packaged_mirror_fills_its_cache_as_lxcdn(installed, tree, config, t
     plain and HTTPS with the packaged key, without a key warning."""
     root, files = tree
     config(Path("/etc/lxcdn/origin.yaml"),
-           loopback_config("origin.yaml", root=("root: /srv/lxcdn/www", f"root: {root}")))
+           loopback_config("origin.yaml", root=("root: /srv/lxcdn/www/current", f"root: {root}")))
     o = UnitProcess(tmp_path).start()
     try:
         config(Path("/etc/lxcdn/mirror.yaml"), loopback_config(
