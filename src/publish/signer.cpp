@@ -55,6 +55,7 @@ signer::signer(const signing_settings& settings) : name_(settings.key) {
   if (auto err = gpgme_new(&ctx_)) {
     throw publish_error("signing: cannot start GPGME: " + error_text(err));
   }
+  ctx_owner_.reset(ctx_);
   gpgme_set_protocol(ctx_, GPGME_PROTOCOL_OpenPGP);
   if (!settings.gnupg_home.empty()) {
     if (auto err = gpgme_ctx_set_engine_info(ctx_, GPGME_PROTOCOL_OpenPGP, nullptr,
@@ -77,6 +78,7 @@ signer::signer(const signing_settings& settings) : name_(settings.key) {
     ++found;
     if (key_ == nullptr) {
       key_ = k;
+      key_owner_.reset(k);
     } else {
       gpgme_key_unref(k);
     }
@@ -106,14 +108,7 @@ signer::signer(const signing_settings& settings) : name_(settings.key) {
   }
 }
 
-signer::~signer() {
-  if (key_) {
-    gpgme_key_unref(key_);
-  }
-  if (ctx_) {
-    gpgme_release(ctx_);
-  }
-}
+signer::~signer() = default;
 
 std::string signer::sign(std::string_view data, gpgme_sig_mode_t mode) {
   data_handle in(data);

@@ -4,6 +4,7 @@
 
 #include <memory>
 #include <optional>
+#include <type_traits>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -49,8 +50,18 @@ class signer {
   std::string sign(std::string_view data, gpgme_sig_mode_t mode);
   std::optional<std::string> check_verify_result();
 
-  gpgme_ctx_t ctx_ = nullptr;
-  gpgme_key_t key_ = nullptr;
+  struct release_ctx {
+    void operator()(gpgme_ctx_t c) const { gpgme_release(c); }
+  };
+  struct unref_key {
+    void operator()(gpgme_key_t k) const { gpgme_key_unref(k); }
+  };
+  // Owned, so a constructor that throws half-way (no matching key, a key that cannot sign)
+  // still releases what it had set up.
+  std::unique_ptr<std::remove_pointer_t<gpgme_ctx_t>, release_ctx> ctx_owner_;
+  std::unique_ptr<std::remove_pointer_t<gpgme_key_t>, unref_key> key_owner_;
+  gpgme_ctx_t ctx_ = nullptr;  // ctx_owner_.get()
+  gpgme_key_t key_ = nullptr;  // key_owner_.get()
   std::string fingerprint_;
   std::string name_;  // as configured, for messages
 };

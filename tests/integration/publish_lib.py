@@ -150,6 +150,11 @@ class Publisher:
 
     def publish(self, *args, check=True, timeout=300):
         p = subprocess.run(self.command(*args), capture_output=True, text=True, timeout=timeout)
+        # Kept as a *.stderr file, so the suite's sanitizer check (sanitizer_check.py) sees a
+        # report from a run that failed on purpose as well (LeakSanitizer does not change the
+        # exit status of a run that already fails).
+        with open(self.base / "publish.stderr", "a") as log:
+            log.write(p.stderr)
         if check and p.returncode != 0:
             raise AssertionError(f"lxcdn publish failed ({p.returncode}):\n{p.stdout}\n{p.stderr}")
         return p
