@@ -65,12 +65,27 @@ def free_port():
 # ---------------------------------------------------------------------------------- CPU and load
 
 def proc_cpu_seconds(pids):
-    """utime+stime of the given processes (all their threads), in seconds."""
-    total = 0
+    """{pid: utime+stime in seconds (all its threads)} of the given processes that still exist.
+    A process may end between two readings (nginx's cache loader exits a minute after start):
+    compare readings with cpu_seconds_between."""
+    out = {}
     for pid in pids:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        total += int(fields[11]) + int(fields[12])  # fields 14 and 15 of proc(5)
-    return total / TICKS
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        out[pid] = (int(fields[11]) + int(fields[12])) / TICKS  # fields 14 and 15 of proc(5)
+    return out
+
+
+def cpu_seconds_between(before, after, main_pid):
+    """CPU seconds the processes used between two proc_cpu_seconds readings, over those present
+    in both. The server's main process must be in both: if it is gone, nothing measured is
+    true, so the run stops."""
+    if main_pid not in after:
+        raise SystemExit(f"bench: server process {main_pid} exited during a measurement; rerun "
+                         f"with --keep and read the servers' logs in the temp dir.")
+    return sum(after[p] - before[p] for p in before if p in after)
 
 
 def machine_cpu_seconds():
@@ -234,7 +249,7 @@ def measured_wrk(server_pids, url, conns, seconds, client_cpus, nice, headers=()
     gbps (10^9 bytes/s), rps, cpu_ms_per_gb, cpu_us_per_req and errors."""
     cpu0, (busy0, irq0, steal0), wrk0 = proc_cpu_seconds(server_pids), machine_cpu_seconds(), children_cpu_seconds()
     r = wrk(url, conns, seconds, client_cpus, nice, headers, env)
-    r["cpu_s"] = proc_cpu_seconds(server_pids) - cpu0
+    r["cpu_s"] = cpu_seconds_between(cpu0, proc_cpu_seconds(server_pids), server_pids[0])
     r["wrk_cpu_s"] = children_cpu_seconds() - wrk0
     busy1, irq1, steal1 = machine_cpu_seconds()
     r["irq_cpu_s"], r["steal_s"] = irq1 - irq0, steal1 - steal0
