@@ -129,8 +129,8 @@ int run_mirror(const mirror_config& config, clock_fn clock) {
   // exchange is cut: each fill fails, its temp file is removed, and nothing unfinished is kept.
   server.on_drained([&] {
     asio::post(upstream.strand(), [&] {
-      if (metrics.fills_in_progress.load() > 0) {
-        spdlog::info("stopping: abandoning {} fills in progress", metrics.fills_in_progress.load());
+      if (auto running = metrics.fills_in_progress.load(); running > 0) {
+        spdlog::info("stopping: abandoning {} fills in progress", running);
       }
       upstream.abort_all();
     });

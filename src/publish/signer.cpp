@@ -52,13 +52,14 @@ std::string_view trim_newlines(std::string_view s) {
 
 signer::signer(const signing_settings& settings) : name_(settings.key) {
   gpgme_check_version(nullptr);
-  if (auto err = gpgme_new(&ctx_)) {
+  gpgme_ctx_t ctx = nullptr;
+  if (auto err = gpgme_new(&ctx)) {
     throw publish_error("signing: cannot start GPGME: " + error_text(err));
   }
-  ctx_owner_.reset(ctx_);
-  gpgme_set_protocol(ctx_, GPGME_PROTOCOL_OpenPGP);
+  ctx_.reset(ctx);
+  gpgme_set_protocol(ctx_.get(), GPGME_PROTOCOL_OpenPGP);
   if (!settings.gnupg_home.empty()) {
-    if (auto err = gpgme_ctx_set_engine_info(ctx_, GPGME_PROTOCOL_OpenPGP, nullptr,
+    if (auto err = gpgme_ctx_set_engine_info(ctx_.get(), GPGME_PROTOCOL_OpenPGP, nullptr,
                                              settings.gnupg_home.c_str())) {
       throw publish_error("signing: gnupg_home " + settings.gnupg_home.string() + ": " +
                           error_text(err));
@@ -66,24 +67,23 @@ signer::signer(const signing_settings& settings) : name_(settings.key) {
   }
   // No passphrase prompts: a publisher runs unattended. A protected key without an unlocked
   // agent fails the probe signature below.
-  gpgme_set_pinentry_mode(ctx_, GPGME_PINENTRY_MODE_LOOPBACK);
-  gpgme_set_armor(ctx_, 1);
+  gpgme_set_pinentry_mode(ctx_.get(), GPGME_PINENTRY_MODE_LOOPBACK);
+  gpgme_set_armor(ctx_.get(), 1);
 
-  if (auto err = gpgme_op_keylist_start(ctx_, settings.key.c_str(), 1)) {
+  if (auto err = gpgme_op_keylist_start(ctx_.get(), settings.key.c_str(), 1)) {
     throw publish_error("signing: cannot list secret keys: " + error_text(err));
   }
   gpgme_key_t k = nullptr;
   int found = 0;
-  while (gpgme_op_keylist_next(ctx_, &k) == 0) {
+  while (gpgme_op_keylist_next(ctx_.get(), &k) == 0) {
     ++found;
     if (key_ == nullptr) {
-      key_ = k;
-      key_owner_.reset(k);
+      key_.reset(k);
     } else {
       gpgme_key_unref(k);
     }
   }
-  gpgme_op_keylist_end(ctx_);
+  gpgme_op_keylist_end(ctx_.get());
   if (found == 0) {
     throw publish_error("signing: no secret key matches '" + settings.key + "'" +
                         (settings.gnupg_home.empty() ? std::string()
@@ -98,8 +98,8 @@ signer::signer(const signing_settings& settings) : name_(settings.key) {
     throw publish_error("signing: key '" + settings.key + "' (" + fingerprint_ +
                         ") cannot sign (revoked, expired, disabled or without a signing subkey)");
   }
-  gpgme_signers_clear(ctx_);
-  if (auto err = gpgme_signers_add(ctx_, key_)) {
+  gpgme_signers_clear(ctx_.get());
+  if (auto err = gpgme_signers_add(ctx_.get(), key_.get())) {
     throw publish_error("signing: " + error_text(err));
   }
   auto probe = detach_sign("lxcdn publish signing probe\n");
@@ -113,10 +113,10 @@ signer::~signer() = default;
 std::string signer::sign(std::string_view data, gpgme_sig_mode_t mode) {
   data_handle in(data);
   data_handle out;
-  if (auto err = gpgme_op_sign(ctx_, in.d, out.d, mode)) {
+  if (auto err = gpgme_op_sign(ctx_.get(), in.d, out.d, mode)) {
     throw publish_error("signing with '" + name_ + "' failed: " + error_text(err));
   }
-  auto* result = gpgme_op_sign_result(ctx_);
+  auto* result = gpgme_op_sign_result(ctx_.get());
   if (!result || result->invalid_signers || !result->signatures) {
     throw publish_error("signing with '" + name_ + "' failed: the key was not used");
   }
@@ -132,7 +132,7 @@ std::string signer::detach_sign(std::string_view data) {
 }
 
 std::optional<std::string> signer::check_verify_result() {
-  auto* result = gpgme_op_verify_result(ctx_);
+  auto* result = gpgme_op_verify_result(ctx_.get());
   if (!result || !result->signatures) {
     return std::string("no signature found");
   }
@@ -151,7 +151,7 @@ std::optional<std::string> signer::verify_clearsigned(std::string_view signed_te
                                                       std::string_view body) {
   data_handle sig(signed_text);
   data_handle plain;
-  if (auto err = gpgme_op_verify(ctx_, sig.d, nullptr, plain.d)) {
+  if (auto err = gpgme_op_verify(ctx_.get(), sig.d, nullptr, plain.d)) {
     return "cannot verify: " + error_text(err);
   }
   if (auto bad = check_verify_result()) {
@@ -168,7 +168,7 @@ std::optional<std::string> signer::verify_detached(std::string_view signature,
                                                    std::string_view data) {
   data_handle sig(signature);
   data_handle signed_data(data);
-  if (auto err = gpgme_op_verify(ctx_, sig.d, signed_data.d, nullptr)) {
+  if (auto err = gpgme_op_verify(ctx_.get(), sig.d, signed_data.d, nullptr)) {
     return "cannot verify: " + error_text(err);
   }
   return check_verify_result();

@@ -58,10 +58,8 @@ class signer {
   };
   // Owned, so a constructor that throws half-way (no matching key, a key that cannot sign)
   // still releases what it had set up.
-  std::unique_ptr<std::remove_pointer_t<gpgme_ctx_t>, release_ctx> ctx_owner_;
-  std::unique_ptr<std::remove_pointer_t<gpgme_key_t>, unref_key> key_owner_;
-  gpgme_ctx_t ctx_ = nullptr;  // ctx_owner_.get()
-  gpgme_key_t key_ = nullptr;  // key_owner_.get()
+  std::unique_ptr<std::remove_pointer_t<gpgme_ctx_t>, release_ctx> ctx_;
+  std::unique_ptr<std::remove_pointer_t<gpgme_key_t>, unref_key> key_;
   std::string fingerprint_;
   std::string name_;  // as configured, for messages
 };
