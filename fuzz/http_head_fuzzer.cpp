@@ -1,5 +1,5 @@
 // libFuzzer target: the bytes a client sends on one connection, through the real session
-// (net::serve, the template the server runs for plain TCP, with its stream_sink<tcp_stream>:
+// (net::serve, the template the server runs for plain TCP, with its stream_sink<plain_stream>:
 // send(2) and sendfile(2)) and the origin's request handler (GeoIP redirects, the reserved
 // /.lxcdn/ paths, static files). The connection is a Unix socket pair whose client end has sent
 // the input and shut down its write side, so the session never waits on a timer: a hang is a
@@ -18,7 +18,6 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 
 #include <charconv>
 #include <cstddef>
@@ -231,7 +230,7 @@ void check_output(std::string_view input, std::string_view out) {
 }
 
 asio::awaitable<void> run_session(fixture& f, tcp::socket socket) {
-  beast::tcp_stream stream(std::move(socket));
+  net::plain_stream stream(std::move(socket));
   beast::flat_buffer buffer;
   bool busy = false;
   co_await net::serve(stream, buffer, f.peer, false, f.env, busy);

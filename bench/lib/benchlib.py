@@ -242,13 +242,27 @@ def wrk(url, conns, seconds, client_cpus, nice, headers=(), env=None, threads=No
     return {k: int(v) for k, v in (kv.split("=") for kv in m.group(1).split())}
 
 
-def measured_wrk(server_pids, url, conns, seconds, client_cpus, nice, headers=(), env=None):
+def measured_wrk(server_pids, url, conns, seconds, client_cpus, nice, headers=(), env=None,
+                 profile=None):
     """wrk() plus what the run cost: server CPU (cpu_s), wrk CPU (wrk_cpu_s), (soft)irq time
     (irq_cpu_s; without CONFIG_IRQ_TIME_ACCOUNTING it is also inside the others), CPU of everything
     else on the machine (other_cpu_s; large = a busy machine, then noisy=True), and the derived
-    gbps (10^9 bytes/s), rps, cpu_ms_per_gb, cpu_us_per_req and errors."""
+    gbps (10^9 bytes/s), rps, cpu_ms_per_gb, cpu_us_per_req and errors. With `profile` (a path),
+    `perf record -g` samples the server's processes during the run into that file (the sampling
+    costs the server CPU: figures from a profiled run are not comparable with others)."""
+    perf = None
+    if profile:
+        perf = subprocess.Popen(["perf", "record", "-q", "-F", "999", "-g", "-o", str(profile),
+                                 "-p", ",".join(str(p) for p in server_pids)],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(0.5)
     cpu0, (busy0, irq0, steal0), wrk0 = proc_cpu_seconds(server_pids), machine_cpu_seconds(), children_cpu_seconds()
-    r = wrk(url, conns, seconds, client_cpus, nice, headers, env)
+    try:
+        r = wrk(url, conns, seconds, client_cpus, nice, headers, env)
+    finally:
+        if perf:
+            perf.send_signal(signal.SIGINT)
+            perf.wait(timeout=60)
     r["cpu_s"] = cpu_seconds_between(cpu0, proc_cpu_seconds(server_pids), server_pids[0])
     r["wrk_cpu_s"] = children_cpu_seconds() - wrk0
     busy1, irq1, steal1 = machine_cpu_seconds()

@@ -698,7 +698,7 @@ struct server::impl {
           co_return co_await serve_tls(w, it, keep_slot, stream, buffer, env);
         }
       }
-      beast::tcp_stream stream(std::move(socket));
+      plain_stream stream(std::move(socket));
       slot.socket = &stream.socket();
       slot.parkable = true;
       const session_end end = co_await serve(stream, buffer, peer, false, env, slot.busy);

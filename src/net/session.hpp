@@ -24,6 +24,7 @@
 #include <tuple>
 
 #include "http/head_scan.hpp"
+#include "net/plain_stream.hpp"
 #include "net/request.hpp"
 #include "net/request_handler.hpp"
 #include "net/response_sink.hpp"
@@ -69,7 +70,7 @@ inline auto read_some(tls_stream& stream, boost::asio::mutable_buffer b) {
 
 // One read of what the connection has already received, without waiting: would_block when
 // nothing is there yet.
-inline std::tuple<error_code, std::size_t> read_now(beast::tcp_stream& stream,
+inline std::tuple<error_code, std::size_t> read_now(plain_stream& stream,
                                                     boost::asio::mutable_buffer b) {
   ssize_t n;
   do {
@@ -93,7 +94,7 @@ inline std::tuple<error_code, std::size_t> read_now(tls_stream& stream,
 
 // Whether a connection whose read found nothing can wait for its next request as a parked
 // socket: a TLS one only while OpenSSL holds no input of its own.
-inline bool quiet_without_socket(beast::tcp_stream&) { return true; }
+inline bool quiet_without_socket(plain_stream&) { return true; }
 inline bool quiet_without_socket(tls_stream& stream) { return !stream.has_pending(); }
 
 // Feeds the bytes in `buffer` to `parser`, consumes what it took and adds those bytes to

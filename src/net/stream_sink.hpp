@@ -13,16 +13,18 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/core/stream_traits.hpp>
 
 #include <cerrno>
 #include <ctime>
 #include <memory>
+#include <optional>
 #include <string>
 #include <type_traits>
 
 #include "net/response_sink.hpp"
 #include "net/server_config.hpp"
+#include "net/plain_stream.hpp"
 #include "net/tls_stream.hpp"
 
 namespace lxcdn::net {
@@ -38,7 +40,7 @@ std::string_view cached_http_date();
 // (any the head carries are replaced).
 std::string serialize_head(const response_head& head);
 
-// Common part: head buffering, deadlines, in-memory bodies. `Stream` is beast::tcp_stream or
+// Common part: head buffering, deadlines, in-memory bodies. `Stream` is plain_stream or
 // tls_stream.
 template <class Stream>
 class stream_sink_base : public response_sink {
@@ -66,7 +68,7 @@ class stream_sink_base : public response_sink {
   // first: a response that fits the socket's send buffer (nearly all small ones) then costs no
   // asynchronous operation, no timer and no trip through the scheduler.
   asio::awaitable<error_code> write_all(asio::const_buffer data) {
-    if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
+    if constexpr (std::is_same_v<Stream, plain_stream>) {
       auto& sock = stream_.socket();
       if (data.size() > 0 && !make_non_blocking()) {
         ssize_t n;
@@ -225,7 +227,7 @@ class stream_sink<tls_stream> final : public stream_sink_base<tls_stream> {
 // Plain TCP: the head goes out with MSG_MORE and the body with sendfile(2), so file bytes never
 // enter user space (measured: copying even a 10 KiB index costs more kernel time than the splice).
 template <>
-class stream_sink<beast::tcp_stream> final : public stream_sink_base<beast::tcp_stream> {
+class stream_sink<plain_stream> final : public stream_sink_base<plain_stream> {
  public:
   using stream_sink_base::stream_sink_base;
 
@@ -249,7 +251,7 @@ class stream_sink<beast::tcp_stream> final : public stream_sink_base<beast::tcp_
         }
       }
     }
-    asio::steady_timer timer(sock.get_executor());
+    std::optional<asio::steady_timer> timer;  // made at the first wait: most bodies need none
     auto off = static_cast<off_t>(offset);
     while (length > 0) {
       auto want = static_cast<std::size_t>(std::min<std::uint64_t>(length, 1u << 30));
@@ -268,7 +270,10 @@ class stream_sink<beast::tcp_stream> final : public stream_sink_base<beast::tcp_
       if (errno != EAGAIN) {
         co_return error_code(errno, boost::system::generic_category());
       }
-      if (auto wec = co_await wait_writable(sock, timer)) {
+      if (!timer) {
+        timer.emplace(sock.get_executor());
+      }
+      if (auto wec = co_await wait_writable(sock, *timer)) {
         co_return wec;
       }
     }

@@ -51,7 +51,7 @@ class tls_stream {
   tcp::socket& socket() { return socket_; }
 
   // The deadline of the operations that follow: one that must wait for the socket past it ends
-  // with timed_out. (Beast's tcp_stream has the same call, so session code serves both.)
+  // with timed_out. (plain_stream has the same call, so session code serves both.)
   void expires_after(clock::duration d) { deadline_ = clock::now() + d; }
 
   // Server handshake. An error ends the connection (the caller logs it at debug level).
