@@ -20,12 +20,13 @@ std::string_view opaque(std::string_view tag) {
 
 std::string make_etag(std::uint64_t size, std::time_t mtime) {
   // "<mtime hex>-<size hex>", as nginx. Formatted by hand: this runs for every static response.
+  // Each number has at most 16 hex digits; each to_chars is given room for exactly that.
   char buf[2 * 16 + 3];
   char* p = buf;
   *p++ = '"';
-  p = std::to_chars(p, buf + sizeof buf, static_cast<std::uint64_t>(mtime), 16).ptr;
+  p = std::to_chars(p, p + 16, static_cast<std::uint64_t>(mtime), 16).ptr;
   *p++ = '-';
-  p = std::to_chars(p, buf + sizeof buf, size, 16).ptr;
+  p = std::to_chars(p, p + 16, size, 16).ptr;
   *p++ = '"';
   return std::string(buf, p);
 }
