@@ -47,6 +47,17 @@ class plain_stream {
     return socket_.async_write_some(buffers, std::forward<Token>(token));
   }
 
+  // Waits until the socket is ready for `what` (nothing is read or written).
+  template <class Token>
+  auto async_wait(tcp::socket::wait_type what, Token&& token) {
+    watch_.guard(socket_);
+    return socket_.async_wait(what, std::forward<Token>(token));
+  }
+
+  // Whether the deadline has passed: an operation that ended with operation_aborted then timed
+  // out.
+  bool expired() const { return watch_.expired(); }
+
   // Hands the socket over (for waiting or parking); the stream is empty after.
   tcp::socket release_socket() {
     watch_.detach();

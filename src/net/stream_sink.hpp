@@ -9,8 +9,6 @@
 #include <unistd.h>
 
 #include <boost/asio/as_tuple.hpp>
-#include <boost/asio/experimental/awaitable_operators.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/stream_traits.hpp>
@@ -18,7 +16,6 @@
 #include <cerrno>
 #include <ctime>
 #include <memory>
-#include <optional>
 #include <string>
 #include <type_traits>
 
@@ -104,20 +101,6 @@ class stream_sink_base : public response_sink {
       native_non_blocking_ = true;
     }
     return {};
-  }
-
-  // Waits until `sock` can take more bytes, at most send_timeout (timed_out after that).
-  asio::awaitable<error_code> wait_writable(asio::ip::tcp::socket& sock,
-                                            asio::steady_timer& timer) {
-    using namespace asio::experimental::awaitable_operators;
-    timer.expires_after(limits_.send_timeout);
-    auto result = co_await (sock.async_wait(asio::socket_base::wait_write,
-                                            asio::as_tuple(asio::use_awaitable)) ||
-                            timer.async_wait(asio::as_tuple(asio::use_awaitable)));
-    if (result.index() == 1) {
-      co_return error_code(asio::error::timed_out);
-    }
-    co_return std::get<0>(std::get<0>(result));
   }
 
   // Writes the pending head (if any) followed by `data`, as one contiguous write when small.
@@ -251,7 +234,6 @@ class stream_sink<plain_stream> final : public stream_sink_base<plain_stream> {
         }
       }
     }
-    std::optional<asio::steady_timer> timer;  // made at the first wait: most bodies need none
     auto off = static_cast<off_t>(offset);
     while (length > 0) {
       auto want = static_cast<std::size_t>(std::min<std::uint64_t>(length, 1u << 30));
@@ -270,11 +252,13 @@ class stream_sink<plain_stream> final : public stream_sink_base<plain_stream> {
       if (errno != EAGAIN) {
         co_return error_code(errno, boost::system::generic_category());
       }
-      if (!timer) {
-        timer.emplace(sock.get_executor());
-      }
-      if (auto wec = co_await wait_writable(sock, *timer)) {
-        co_return wec;
+      // Full send buffer: wait for room under the send deadline (the connection's one timer,
+      // not a timer of its own per wait).
+      stream_.expires_after(limits_.send_timeout);
+      auto [wec] = co_await stream_.async_wait(asio::socket_base::wait_write,
+                                              asio::as_tuple(asio::use_awaitable));
+      if (wec) {
+        co_return stream_.expired() ? error_code(asio::error::timed_out) : wec;
       }
     }
     co_return error_code{};

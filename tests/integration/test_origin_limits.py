@@ -2,6 +2,7 @@
 extra connections at once, a header deadline against slow or stalled clients, idle keep-alive
 expiry, and empty connections that never hang."""
 import socket
+import ssl
 import time
 
 import pytest
@@ -144,3 +145,50 @@ def test_stalled_tls_handshake_is_closed(impatient):
 
 def test_timeouts_do_not_break_normal_tls_service(impatient, tree):
     assert served(impatient.https_port, client_tls_context(impatient.ca))
+
+
+@pytest.fixture(scope="module")
+def stingy(certs, tmp_path_factory):
+    """An origin with a 1 s send deadline over a tree with one 64 MiB file (far more than the
+    socket buffers on both sides hold)."""
+    root = tmp_path_factory.mktemp("big-tree")
+    (root / "images").mkdir()
+    with open(root / "images" / "big.bin", "wb") as f:
+        f.truncate(64 << 20)
+    o = serving(tmp_path_factory.mktemp("stingy"), root, certs, "limits:\n  send_timeout: 1s\n")
+    yield o
+    o.stop()
+
+
+@pytest.mark.parametrize("which", ["http", "https"])
+def test_reader_that_stops_reading_is_cut_off_after_send_timeout(stingy, which):
+    """A client that asks for a large file and stops reading holds the server's write; past
+    send_timeout the server gives up. When the client reads again it finds only what the buffers
+    held, then the end of the connection: a visibly short transfer, not a resumed one."""
+    size = 64 << 20
+    raw = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 * 1024)
+    raw.settimeout(10)
+    raw.connect(("127.0.0.1", stingy.http_port if which == "http" else stingy.https_port))
+    s = client_tls_context(stingy.ca).wrap_socket(raw, server_hostname="localhost") \
+        if which == "https" else raw
+    with s:
+        s.sendall(b"GET /images/big.bin HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        got = s.recv(65536)
+        head, _, body = got.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 200") and f"Content-Length: {size}".encode() in head
+        time.sleep(3.5)  # stop reading: the server's send deadline (1 s) passes meanwhile
+        received, start = len(body), time.monotonic()
+        try:
+            while True:
+                chunk = s.recv(1 << 20)
+                if not chunk:
+                    break
+                received += len(chunk)
+        except (ConnectionResetError, ssl.SSLError):
+            pass
+        assert received < size, "the server resumed a transfer its reader had stalled past send_timeout"
+        assert time.monotonic() - start < 5, "the connection was not closed"
+    with socket.create_connection(("127.0.0.1", stingy.http_port), timeout=5) as c:
+        c.sendall(b"HEAD /images/big.bin HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        assert c.recv(4096).startswith(b"HTTP/1.1 200"), "the server stopped serving"
