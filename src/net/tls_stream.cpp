@@ -4,7 +4,6 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ssl/error.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include <cerrno>
@@ -15,19 +14,6 @@ namespace lxcdn::net {
 namespace asio = boost::asio;
 constexpr auto as_tuple = asio::as_tuple(asio::use_awaitable);
 
-// The deadline timer, shared with its pending handler so that a handler that runs after the
-// stream is gone (or after the deadline moved) finds a live object that tells it to do nothing.
-// The timer stays armed across waits and is re-armed only when the deadline changes: a wait that
-// the data beats costs no timer operation at all.
-struct tls_stream::watchdog {
-  explicit watchdog(const asio::any_io_executor& ex) : timer(ex) {}
-  asio::steady_timer timer;
-  tcp::socket* socket = nullptr;  // null once the stream is gone
-  bool waiting = false;           // a readiness wait is in progress: the one thing it may cancel
-  std::uint64_t generation = 0;   // bumped per arming; an older handler is stale
-  clock::time_point armed_for = clock::time_point::min();
-};
-
 tls_stream::tls_stream(tcp::socket socket, ssl_ptr ssl)
     : socket_(std::move(socket)), ssl_(std::move(ssl)) {
   error_code ec;
@@ -37,49 +23,20 @@ tls_stream::tls_stream(tcp::socket socket, ssl_ptr ssl)
   }
 }
 
-void tls_stream::detach_watchdog() {
-  if (watchdog_) {
-    watchdog_->socket = nullptr;
-    watchdog_->timer.cancel();
-    watchdog_.reset();
-  }
-}
-
-tls_stream::~tls_stream() { detach_watchdog(); }
+tls_stream::~tls_stream() { watch_.detach(); }
 
 std::pair<tls_stream::tcp::socket, ssl_ptr> tls_stream::release() {
-  detach_watchdog();
+  watch_.detach();
   return {std::move(socket_), std::move(ssl_)};
 }
 
 asio::awaitable<tls_stream::error_code> tls_stream::wait(tcp::socket::wait_type what) {
-  if (clock::now() >= deadline_) {
+  if (watch_.expired()) {
     co_return asio::error::timed_out;
   }
-  if (deadline_ != clock::time_point::max()) {
-    if (!watchdog_) {
-      watchdog_ = std::make_shared<watchdog>(socket_.get_executor());
-      watchdog_->socket = &socket_;
-    }
-    watchdog& dog = *watchdog_;
-    if (dog.armed_for != deadline_) {
-      dog.armed_for = deadline_;
-      const std::uint64_t generation = ++dog.generation;
-      dog.timer.expires_at(deadline_);  // a handler still pending gets operation_aborted
-      dog.timer.async_wait([w = watchdog_, generation](error_code ec) {
-        if (!ec && w->socket != nullptr && w->waiting && w->generation == generation) {
-          error_code ignored;
-          w->socket->cancel(ignored);
-        }
-      });
-    }
-    dog.waiting = true;
-  }
+  watch_.guard(socket_);
   auto [ec] = co_await socket_.async_wait(what, as_tuple);
-  if (watchdog_) {
-    watchdog_->waiting = false;
-  }
-  if (ec && clock::now() >= deadline_) {
+  if (ec && watch_.expired()) {
     co_return asio::error::timed_out;
   }
   co_return ec;

@@ -27,6 +27,8 @@
 #include <tuple>
 #include <utility>
 
+#include "net/deadline_watch.hpp"
+
 namespace lxcdn::net {
 
 struct ssl_free_deleter {
@@ -52,7 +54,7 @@ class tls_stream {
 
   // The deadline of the operations that follow: one that must wait for the socket past it ends
   // with timed_out. (plain_stream has the same call, so session code serves both.)
-  void expires_after(clock::duration d) { deadline_ = clock::now() + d; }
+  void expires_after(clock::duration d) { watch_.expires_after(d); }
 
   // Server handshake. An error ends the connection (the caller logs it at debug level).
   boost::asio::awaitable<error_code> handshake();
@@ -80,11 +82,6 @@ class tls_stream {
   std::pair<tcp::socket, ssl_ptr> release();
 
  private:
-  struct watchdog;
-
-  // Tells a pending deadline handler that this stream is gone, and drops the watchdog.
-  void detach_watchdog();
-
   // Waits until the socket is ready for `what`, at most until the deadline.
   boost::asio::awaitable<error_code> wait(tcp::socket::wait_type what);
   // After an OpenSSL call returned `ret`: 0 when the call should be retried after waiting for
@@ -94,8 +91,7 @@ class tls_stream {
   tcp::socket socket_;
   ssl_ptr ssl_;
   tcp::socket::wait_type pending_want_ = tcp::socket::wait_read;  // what read_now's would_block awaits
-  clock::time_point deadline_ = clock::time_point::max();
-  std::shared_ptr<watchdog> watchdog_;  // made at the first wait; see tls_stream.cpp
+  deadline_watch watch_;  // the deadline of every wait (one lazily re-armed timer)
 };
 
 }  // namespace lxcdn::net
