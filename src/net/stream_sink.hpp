@@ -19,9 +19,9 @@
 #include <string>
 #include <type_traits>
 
+#include "net/plain_stream.hpp"
 #include "net/response_sink.hpp"
 #include "net/server_config.hpp"
-#include "net/plain_stream.hpp"
 #include "net/tls_stream.hpp"
 
 namespace lxcdn::net {

@@ -7,7 +7,6 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <cerrno>
-#include <cstdint>
 
 namespace lxcdn::net {
 
