@@ -3,7 +3,9 @@
 #include <fmt/format.h>
 #include <netinet/in.h>
 
+#include <algorithm>
 #include <array>
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <utility>
@@ -83,9 +85,25 @@ std::optional<geo_point> point_of(MMDB_entry_s entry) {
   return std::nullopt;
 }
 
+// A decoded record, as lookup() keeps it per thread. Country and continent codes are 0, or 2
+// characters.
+struct decoded_record {
+  std::uint64_t database = 0;  // mmdb_database::id_; 0 = empty slot
+  std::uint32_t offset = 0;    // the record's offset in the data section
+  char country[2] = {};
+  char continent[2] = {};
+  std::optional<geo_point> point;
+};
+
+// Direct-mapped by record offset. 512 entries (about 20 KiB per thread) cover every record of a
+// country database and the busy part of a city one.
+constexpr std::size_t record_cache_size = 512;
+
+std::atomic<std::uint64_t> next_database_id{1};
+
 }  // namespace
 
-mmdb_database::mmdb_database(const std::filesystem::path& path) {
+mmdb_database::mmdb_database(const std::filesystem::path& path) : id_(next_database_id++) {
   errno = 0;
   int status = MMDB_open(path.c_str(), MMDB_MODE_MMAP, &mmdb_);
   const int open_errno = errno;
@@ -131,12 +149,25 @@ mmdb_record mmdb_database::lookup(const ip_address& address) const {
   // tree hangs below ::/96) and in IPv4 terms in an IPv4 one; ip_network always uses 128 bits.
   const bool v4_tree = mmdb_.metadata.ip_version == 4;
   r.network = network_of(address, result.netmask + (address.is_v4() && v4_tree ? 96 : 0));
-  r.country = first_code(result.entry, country_fields);
-  r.continent = first_code(result.entry, continent_fields);
-  if (!r.continent.empty() && !is_continent_code(r.continent)) {
-    r.continent.clear();
+  thread_local std::array<decoded_record, record_cache_size> cache;
+  auto& slot = cache[(result.entry.offset * 0x9E3779B1u >> 16) % record_cache_size];
+  if (slot.database != id_ || slot.offset != result.entry.offset) {
+    auto country = first_code(result.entry, country_fields);
+    auto continent = first_code(result.entry, continent_fields);
+    if (!continent.empty() && !is_continent_code(continent)) {
+      continent.clear();
+    }
+    slot = decoded_record{id_, result.entry.offset, {}, {}, point_of(result.entry)};
+    std::copy(country.begin(), country.end(), slot.country);
+    std::copy(continent.begin(), continent.end(), slot.continent);
   }
-  r.point = point_of(result.entry);
+  if (slot.country[0] != 0) {
+    r.country.assign(slot.country, 2);
+  }
+  if (slot.continent[0] != 0) {
+    r.continent.assign(slot.continent, 2);
+  }
+  r.point = slot.point;
   return r;
 }
 

@@ -40,6 +40,9 @@ class mmdb_database {
   // continent_code as ipinfo writes them; country/continent as 2-letter strings; top-level
   // latitude/longitude). Fields of an unexpected type are ignored. An IPv6 address in an
   // IPv4-only database is simply not found. Never throws.
+  // What a record says is decoded once per thread and kept in a small per-thread cache (by this
+  // database and the record's place in it: many networks share one record), so a busy origin
+  // walks the record's maps only on a miss; the search tree is walked every time.
   mmdb_record lookup(const ip_address& address) const;
 
   std::string database_type() const;  // metadata, e.g. "GeoLite2-City"
@@ -47,6 +50,7 @@ class mmdb_database {
 
  private:
   MMDB_s mmdb_{};
+  std::uint64_t id_;  // unique to this instance, for the per-thread record cache
 };
 
 }  // namespace lxcdn::geoip

@@ -97,27 +97,38 @@ std::string_view origin_form(std::string_view raw) {
 
 target normalize_target(std::string_view raw) {
   target t;
+  normalize_target_into(raw, t);
+  if (t.error != target_error::none) {
+    t.path.clear();  // as documented for target: no path for a refused target
+  }
+  return t;
+}
+
+void normalize_target_into(std::string_view raw, target& t) {
+  t.error = target_error::none;
+  t.path.clear();
+  t.query.clear();
   if (raw.size() > max_target_bytes) {
     t.error = target_error::too_long;
-    return t;
+    return;
   }
   // Absolute-form (RFC 9112 §3.2.2): a server must accept it; keep only the path. The authority
   // names no one we would contact: the origin serves its own root, a mirror its fixed upstream.
   raw = origin_form(raw);
   if (raw.empty() || raw.front() != '/') {
     t.error = target_error::not_origin_form;
-    return t;
+    return;
   }
   if (auto hash = raw.find('#'); hash != std::string_view::npos) {
     raw = raw.substr(0, hash);
   }
   if (auto q = raw.find('?'); q != std::string_view::npos) {
-    t.query = std::string(raw.substr(q + 1));
+    t.query.assign(raw.substr(q + 1));
     raw = raw.substr(0, q);
   }
-  std::string scratch;  // a segment's decoded form, when it has escapes
-  std::string path;
+  std::string& path = t.path;
   path.reserve(raw.size());
+  thread_local std::string scratch;  // a segment's decoded form, when it has escapes
   std::size_t pos = 0;
   while (pos <= raw.size()) {
     auto next = raw.find('/', pos);
@@ -134,7 +145,7 @@ target normalize_target(std::string_view raw) {
     if (needs_decoding(seg)) {
       if (auto e = decode_segment(seg, scratch); e != target_error::none) {
         t.error = e;
-        return t;
+        return;
       }
       decoded = scratch;
     }
@@ -146,17 +157,18 @@ target normalize_target(std::string_view raw) {
     }
     if (decoded == "..") {
       t.error = target_error::traversal;
-      return t;
+      return;
     }
     if (decoded.front() == '.') {
       t.error = target_error::hidden;
-      return t;
+      return;
     }
     path.push_back('/');
     path.append(decoded);
   }
-  t.path = path.empty() ? "/" : std::move(path);
-  return t;
+  if (path.empty()) {
+    path = "/";
+  }
 }
 
 std::string_view to_string(target_error e) {

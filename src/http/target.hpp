@@ -39,6 +39,11 @@ std::string_view origin_form(std::string_view raw);
 // Tolerates "//" (lxc-download sends them) and ':' raw or as %3A (lxc-ci serials contain ':').
 target normalize_target(std::string_view raw);
 
+// normalize_target() into `out`, reusing the capacity of its strings: the per-request form,
+// which allocates nothing once `out` has held a target as long. On an error `out.path` and
+// `out.query` are unspecified.
+void normalize_target_into(std::string_view raw, target& out);
+
 // Human-readable reason for logs and error bodies.
 std::string_view to_string(target_error e);
 

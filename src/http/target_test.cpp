@@ -108,5 +108,29 @@ TEST(NormalizeTarget, RefusesOverlongTargets) {
   EXPECT_EQ(normalize_target(raw).error, target_error::too_long);
 }
 
+// The reusing form gives what normalize_target gives, whatever the target held before: a longer
+// path, a query, an error.
+TEST(NormalizeTargetInto, ReusedTargetHoldsNothingOfTheLastOne) {
+  const char* sequence[] = {"/images/debian/12/amd64/default/20240101_05:24/rootfs.squashfs?x=1",
+                            "/a",
+                            "/images/%2e%2e/secret",
+                            "/b?",
+                            "/%zz",
+                            "//",
+                            "http://example.net/images/a?q",
+                            "/images/c"};
+  target reused;
+  for (const char* raw : sequence) {
+    SCOPED_TRACE(raw);
+    normalize_target_into(raw, reused);
+    const auto fresh = normalize_target(raw);
+    EXPECT_EQ(reused.error, fresh.error);
+    if (fresh.error == target_error::none) {
+      EXPECT_EQ(reused.path, fresh.path);
+      EXPECT_EQ(reused.query, fresh.query);
+    }
+  }
+}
+
 }  // namespace
 }  // namespace lxcdn::http

@@ -7,13 +7,22 @@
 #include <boost/system/error_code.hpp>
 
 #include <cstdint>
+#include <span>
 #include <string>
+#include <string_view>
 
 namespace lxcdn::net {
 
 namespace http = boost::beast::http;
 
 using response_head = http::response<http::empty_body>;
+
+// One field of a head given as text (response_sink::write_head_fields). Neither part may hold CR
+// or LF.
+struct head_field {
+  std::string_view name;
+  std::string_view value;
+};
 
 // Where a handler writes its one response. Implemented by the session for its stream type (plain
 // TCP or TLS). Strand-confined: use only from the handler coroutine that received it.
@@ -29,6 +38,12 @@ class response_sink {
   // the body.
   virtual boost::asio::awaitable<boost::system::error_code> write_head(response_head& head,
                                                                        bool body_follows) = 0;
+  // As write_head, for a head given as its status and fields: no Beast fields to build, no
+  // allocation (the per-request path of redirects). The sink adds the status line, Connection
+  // as `keep_alive` requires for `version`, Server and Date; `fields` must not name those.
+  virtual boost::asio::awaitable<boost::system::error_code> write_head_fields(
+      http::status status, unsigned version, bool keep_alive, std::span<const head_field> fields,
+      bool body_follows) = 0;
   virtual boost::asio::awaitable<boost::system::error_code> write_body(
       boost::asio::const_buffer data) = 0;
   // Sends `length` bytes of the open file `fd` from `offset`: sendfile(2) on plain TCP, read and

@@ -54,14 +54,33 @@ std::string_view cached_http_date() {
   return text;
 }
 
-std::string serialize_head(const response_head& head) {
-  std::string out;
-  out.reserve(512);
-  out += head.version() == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
-  out += std::to_string(head.result_int());
-  out += ' ';
-  out += head.reason();
+namespace {
+
+// Our Server and Date fields and the blank line that ends a head. Appended rather than set in
+// the fields: no allocation per response for them.
+void append_head_end(std::string& out) {
+  out += "Server: lxcdn\r\nDate: ";
+  out += cached_http_date();
+  out += "\r\n\r\n";
+}
+
+void append_status_line(std::string& out, unsigned version, unsigned status,
+                        std::string_view reason) {
+  char code[4];
+  code[0] = static_cast<char>('0' + status / 100 % 10);
+  code[1] = static_cast<char>('0' + status / 10 % 10);
+  code[2] = static_cast<char>('0' + status % 10);
+  code[3] = ' ';
+  out += version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
+  out.append(code, sizeof code);
+  out += reason;
   out += "\r\n";
+}
+
+}  // namespace
+
+void append_head(std::string& out, const response_head& head) {
+  append_status_line(out, head.version(), head.result_int(), head.reason());
   for (const auto& f : head) {
     if (f.name() == http::field::server || f.name() == http::field::date) {
       continue;  // ours, below
@@ -71,11 +90,25 @@ std::string serialize_head(const response_head& head) {
     out += f.value();
     out += "\r\n";
   }
-  // Appended here rather than set in the fields: no allocation per response for them.
-  out += "Server: lxcdn\r\nDate: ";
-  out += cached_http_date();
-  out += "\r\n\r\n";
-  return out;
+  append_head_end(out);
+}
+
+void append_head(std::string& out, http::status status, unsigned version, bool keep_alive,
+                 std::span<const head_field> fields) {
+  append_status_line(out, version, static_cast<unsigned>(status), http::obsolete_reason(status));
+  for (const auto& f : fields) {
+    out += f.name;
+    out += ": ";
+    out += f.value;
+    out += "\r\n";
+  }
+  // What Beast's keep_alive() sets: each version's default is left unsaid.
+  if (version >= 11 && !keep_alive) {
+    out += "Connection: close\r\n";
+  } else if (version < 11 && keep_alive) {
+    out += "Connection: keep-alive\r\n";
+  }
+  append_head_end(out);
 }
 
 namespace {

@@ -33,9 +33,13 @@ using boost::system::error_code;
 // "Date" header value, formatted once per second per thread.
 std::string_view cached_http_date();
 
-// Serialises a response head ("HTTP/1.1 200 OK\r\n...\r\n") with our Server and Date fields
-// (any the head carries are replaced).
-std::string serialize_head(const response_head& head);
+// Appends a response head ("HTTP/1.1 200 OK\r\n...\r\n") to `out`, with our Server and Date
+// fields (any the head carries are replaced).
+void append_head(std::string& out, const response_head& head);
+
+// The same for a head given as status and fields (response_sink::write_head_fields).
+void append_head(std::string& out, http::status status, unsigned version, bool keep_alive,
+                 std::span<const head_field> fields);
 
 // Common part: head buffering, deadlines, in-memory bodies. `Stream` is plain_stream or
 // tls_stream.
@@ -45,11 +49,32 @@ class stream_sink_base : public response_sink {
   stream_sink_base(Stream& stream, const limits_config& limits)
       : stream_(stream), limits_(limits) {}
 
+  // The head is built in pending_, whose capacity stays with the connection.
   asio::awaitable<error_code> write_head(response_head& head, bool body_follows) override {
-    pending_ = serialize_head(head);
+    pending_.clear();
+    append_head(pending_, head);
     if (body_follows) {
       co_return error_code{};
     }
+    co_return co_await flush(asio::const_buffer());
+  }
+
+  asio::awaitable<error_code> write_head_fields(http::status status, unsigned version,
+                                                bool keep_alive,
+                                                std::span<const head_field> fields,
+                                                bool body_follows) override {
+    pending_.clear();
+    append_head(pending_, status, version, keep_alive, fields);
+    if (body_follows) {
+      co_return error_code{};
+    }
+    // Sent here when it fits, so the usual case needs no nested coroutine frame (flush's).
+    const auto sent = send_now(asio::buffer(pending_));
+    if (sent == pending_.size()) {
+      pending_.clear();
+      co_return error_code{};
+    }
+    pending_.erase(0, sent);
     co_return co_await flush(asio::const_buffer());
   }
 
@@ -61,22 +86,29 @@ class stream_sink_base : public response_sink {
   std::uint64_t body_bytes_written() const override { return written_; }
 
  protected:
-  // Writes all of `data` under the send deadline. On plain TCP one non-blocking send(2) is tried
-  // first: a response that fits the socket's send buffer (nearly all small ones) then costs no
-  // asynchronous operation, no timer and no trip through the scheduler.
+  // On plain TCP, one non-blocking send(2) of `data`; returns how many bytes it took (0 on TLS,
+  // on EAGAIN, and on an error, which the asynchronous write then reports again as a value).
+  // Called before write_all, not in it: a response that fits the socket's send buffer (nearly
+  // all small ones) then costs no coroutine frame, asynchronous operation, timer or trip through
+  // the scheduler.
+  std::size_t send_now(asio::const_buffer data) {
+    if constexpr (std::is_same_v<Stream, plain_stream>) {
+      if (data.size() == 0 || make_non_blocking()) {
+        return 0;
+      }
+      ssize_t n;
+      do {
+        n = ::send(stream_.socket().native_handle(), data.data(), data.size(), MSG_NOSIGNAL);
+      } while (n < 0 && errno == EINTR);
+      return n > 0 ? static_cast<std::size_t>(n) : 0;
+    } else {
+      return 0;
+    }
+  }
+
+  // Writes all of `data` under the send deadline, asynchronously (callers try send_now first).
   asio::awaitable<error_code> write_all(asio::const_buffer data) {
     if constexpr (std::is_same_v<Stream, plain_stream>) {
-      auto& sock = stream_.socket();
-      if (data.size() > 0 && !make_non_blocking()) {
-        ssize_t n;
-        do {
-          n = ::send(sock.native_handle(), data.data(), data.size(), MSG_NOSIGNAL);
-        } while (n < 0 && errno == EINTR);
-        if (n > 0) {
-          data += static_cast<std::size_t>(n);
-        }
-        // EAGAIN, or an error the asynchronous write below reports again as a value.
-      }
       if (data.size() == 0) {
         co_return error_code{};
       }
@@ -107,17 +139,28 @@ class stream_sink_base : public response_sink {
   asio::awaitable<error_code> flush(asio::const_buffer data) {
     if (!pending_.empty() && data.size() <= 16 * 1024) {
       pending_.append(static_cast<const char*>(data.data()), data.size());
-      auto ec = co_await write_all(asio::buffer(pending_));
+      auto rest = asio::buffer(pending_);
+      rest += send_now(rest);
+      error_code ec;
+      if (rest.size() > 0) {
+        ec = co_await write_all(rest);
+      }
       pending_.clear();
       co_return ec;
     }
     if (!pending_.empty()) {
-      auto ec = co_await write_all(asio::buffer(pending_));
+      auto rest = asio::buffer(pending_);
+      rest += send_now(rest);
+      error_code ec;
+      if (rest.size() > 0) {
+        ec = co_await write_all(rest);
+      }
       pending_.clear();
       if (ec) {
         co_return ec;
       }
     }
+    data += send_now(data);
     if (data.size() > 0) {
       co_return co_await write_all(data);
     }
@@ -154,10 +197,12 @@ class stream_sink_base : public response_sink {
       if (n <= 0) {  // I/O error, or the file shrank under us: never pad, abort the response
         co_return error_code(n < 0 ? errno : EIO, boost::system::generic_category());
       }
-      auto ec =
-          co_await write_all(asio::buffer(buffer_.get(), head_len + static_cast<std::size_t>(n)));
-      if (ec) {
-        co_return ec;
+      auto out = asio::buffer(buffer_.get(), head_len + static_cast<std::size_t>(n));
+      out += send_now(out);
+      if (out.size() > 0) {
+        if (auto ec = co_await write_all(out)) {
+          co_return ec;
+        }
       }
       offset += static_cast<std::uint64_t>(n);
       length -= static_cast<std::uint64_t>(n);

@@ -16,10 +16,12 @@ std::string lower(std::string_view s) {
   return out;
 }
 
+// ASCII only, as host names and schemes are compared (no locale, no call per character).
+char ascii_lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+
 bool equal_nocase(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
+           return ascii_lower(x) == ascii_lower(y);
          });
 }
 
@@ -102,7 +104,7 @@ std::optional<base_url> parse_base_url(std::string_view text, std::string_view s
   return base_url{std::string(scheme), normalize_authority(authority, scheme), std::move(path)};
 }
 
-self_matcher::self_matcher(std::span<const std::string> self, std::string_view scheme)
+self_matcher::self_matcher(std::span<const std::string_view> self, std::string_view scheme)
     : scheme_(scheme) {
   entries_.reserve(self.size());
   for (const auto& s : self) {
@@ -133,13 +135,14 @@ bool self_matcher::matches(std::string_view mirror_base) const {
   });
 }
 
-bool points_at_self(const std::string& mirror_base, std::string_view scheme,
-                    std::span<const std::string> self) {
+bool points_at_self(std::string_view mirror_base, std::string_view scheme,
+                    std::span<const std::string_view> self) {
   return self_matcher(self, scheme).matches(mirror_base);
 }
 
 bool is_redirectable_target(std::string_view raw_target) {
-  auto t = http::normalize_target(raw_target);
+  thread_local http::target t;  // reused: no allocation per request
+  http::normalize_target_into(raw_target, t);
   return t.error == http::target_error::none && t.path.starts_with("/images/");
 }
 
@@ -158,7 +161,7 @@ std::string_view to_string(redirect_refusal r) {
 }
 
 redirect build_redirect(std::string_view scheme, std::string_view raw_target, const mirror& m,
-                        std::span<const std::string> self) {
+                        std::span<const std::string_view> self) {
   if (!is_redirectable_target(raw_target)) {
     return {{}, redirect_refusal::not_images};
   }
@@ -169,7 +172,11 @@ redirect build_redirect(std::string_view scheme, std::string_view raw_target, co
   if (points_at_self(base, scheme, self)) {
     return {{}, redirect_refusal::points_at_self};
   }
-  return {base + std::string(path_and_query(raw_target)), redirect_refusal::none};
+  const auto rest = path_and_query(raw_target);
+  redirect r;
+  r.location.reserve(base.size() + rest.size());
+  r.location.append(base).append(rest);
+  return r;
 }
 
 }  // namespace lxcdn::selection

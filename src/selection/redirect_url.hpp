@@ -4,7 +4,7 @@
 #include <span>
 #include <string>
 #include <string_view>
-#include <vector>
+#include <boost/container/small_vector.hpp>
 
 #include "selection/mirror.hpp"
 
@@ -31,11 +31,11 @@ std::string normalize_authority(std::string_view authority, std::string_view sch
 // Recognises base URLs that point at this origin: their authority equals one of `self` (host
 // compared without regard to case, default ports ignored; an entry without a port matches that
 // host on any port). `self` holds the request's Host and `selection.origin_names`. Splits the
-// entries once, so a decision over many mirrors compares without allocating. Holds views into
-// `self`, which must outlive it.
+// entries once, so a decision over many mirrors compares without allocating (nor does building
+// it, for up to four entries). Holds views into `self`, which must outlive it.
 class self_matcher {
  public:
-  self_matcher(std::span<const std::string> self, std::string_view scheme);
+  self_matcher(std::span<const std::string_view> self, std::string_view scheme);
   bool matches(std::string_view mirror_base) const;
 
  private:
@@ -43,13 +43,13 @@ class self_matcher {
     std::string_view host;
     std::string_view port;  // "" = any port
   };
-  std::vector<entry> entries_;
+  boost::container::small_vector<entry, 4> entries_;
   std::string_view scheme_;
 };
 
 // self_matcher(self, scheme).matches(mirror_base), for a single check.
-bool points_at_self(const std::string& mirror_base, std::string_view scheme,
-                    std::span<const std::string> self);
+bool points_at_self(std::string_view mirror_base, std::string_view scheme,
+                    std::span<const std::string_view> self);
 
 // True for request targets that may be redirected at all: GETs of files below /images/
 // (origin-form, or absolute-form whose path is), after normalisation (http/target.hpp) has
@@ -74,6 +74,6 @@ struct redirect {
 // verbatim, so `//`, `:` and percent-escapes reach the mirror as the client wrote them
 // (lxc-download requests "//images/..."; lxc-ci serials hold ':'). Pure.
 redirect build_redirect(std::string_view scheme, std::string_view raw_target, const mirror& m,
-                        std::span<const std::string> self);
+                        std::span<const std::string_view> self);
 
 }  // namespace lxcdn::selection

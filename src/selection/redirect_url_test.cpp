@@ -15,7 +15,7 @@ mirror fra() {
   return m;
 }
 
-const std::vector<std::string> self{"images.example.org"};
+const std::vector<std::string_view> self{"images.example.org"};
 
 std::string location(std::string_view scheme, std::string_view target, const mirror& m = fra()) {
   auto r = build_redirect(scheme, target, m, self);
@@ -58,11 +58,11 @@ TEST(RedirectUrl, NeverSwitchesSchemeNorPointsAtItself) {
   m.http_url = "http://images.example.org";
   EXPECT_EQ(location("http", "/images/a", m), "points_at_self");
   EXPECT_TRUE(points_at_self("https://images.example.org", "https",
-                             std::vector<std::string>{"Images.Example.ORG:443"}));
+                             std::vector<std::string_view>{"Images.Example.ORG:443"}));
   EXPECT_TRUE(points_at_self("https://images.example.org:8443", "https", self));  // any port
   EXPECT_FALSE(points_at_self("https://images.example.org:8443", "https",
-                              std::vector<std::string>{"images.example.org:443"}));
-  EXPECT_TRUE(points_at_self("http://[::1]:8080", "http", std::vector<std::string>{"[::1]:8080"}));
+                              std::vector<std::string_view>{"images.example.org:443"}));
+  EXPECT_TRUE(points_at_self("http://[::1]:8080", "http", std::vector<std::string_view>{"[::1]:8080"}));
   EXPECT_FALSE(points_at_self("http://mirror.example", "http", self));
 }
 
@@ -103,7 +103,7 @@ TEST(RedirectUrl, ArbitraryTargetsAndBaseUrls) {
     }
     (void)parse_base_url(t, "http");
     (void)normalize_authority(t, "https");
-    (void)points_at_self("https://" + t, "https", std::vector<std::string>{t});
+    (void)points_at_self("https://" + t, "https", std::vector<std::string_view>{t});
   }
 }
 

@@ -6,6 +6,8 @@
 #include <string_view>
 #include <vector>
 
+#include <boost/container/small_vector.hpp>
+
 #include "geoip/geo_location.hpp"
 #include "selection/mirror.hpp"
 
@@ -28,7 +30,9 @@ struct selection_settings {
 struct selection_request {
   geoip::geo_location client;     // from geoip (source none: unknown)
   std::string scheme = "https";   // of the request: "http" or "https"; the redirect keeps it
-  std::vector<std::string> self;  // request Host + settings.origin_names (redirect_url.hpp)
+  // Request Host + settings.origin_names (redirect_url.hpp). Views: whatever they name must
+  // outlive the decision (the request and the settings do).
+  boost::container::small_vector<std::string_view, 4> self;
   double random = 0;              // uniform in [0,1): the weighted choice (injected for tests)
   // Fill in the distance of every mirror for the trace (X-LXC-Explain); otherwise only the
   // mirrors the decision needs get one. The choice is the same either way.
@@ -86,7 +90,8 @@ struct candidate {
 struct selection {
   std::optional<std::size_t> chosen;
   decision reason = decision::no_mirrors;
-  std::vector<candidate> candidates;  // one per mirror, in list order
+  // One per mirror, in list order. Inline up to 8 mirrors: no allocation per decision.
+  boost::container::small_vector<candidate, 8> candidates;
   std::optional<double> nearest_km;   // distance to the nearest candidate considered, if known
 };
 

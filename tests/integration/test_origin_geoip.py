@@ -65,6 +65,60 @@ def test_each_region_goes_to_its_mirror_and_the_bytes_are_right(world):
         assert s2 == 200 and body == world["files"][f"{BUILD}/rootfs.squashfs"]
 
 
+def raw_exchange(port, source, data, timeout=10):
+    """Sends `data` on one connection from `source` and reads until the server closes it (or
+    `timeout`): what a client sees on the wire, byte for byte."""
+    import socket
+    import time
+    s = socket.create_connection(("127.0.0.1", port), timeout=timeout,
+                                 source_address=(source, 0))
+    try:
+        s.sendall(data)
+        got = b""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                chunk = s.recv(65536)
+            except TimeoutError:
+                break
+            if not chunk:
+                return got, True
+            got += chunk
+        return got, False
+    finally:
+        s.close()
+
+
+def test_redirect_heads_on_the_wire(world):
+    """The redirect head as sent: complete, keep-alive as each HTTP version and Connection asks."""
+    wait_redirected(world, "127.0.0.2", "eu")
+    path = f"/{BUILD}/rootfs.squashfs"
+    want = f"Location: http://127.0.0.1:{world['ports']['eu']}{path}\r\n"
+    port = world["origin"].http_port
+    # HTTP/1.1 keep-alive: two redirects on one connection, then the close the client asked for.
+    req = f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode()
+    last = f"HEAD {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode()
+    got, closed = raw_exchange(port, "127.0.0.2", req + req + last)
+    heads = got.decode().split("\r\n\r\n")
+    assert closed and heads[-1] == "" and len(heads) == 4, got
+    for i, head in enumerate(heads[:3]):
+        lines = head.split("\r\n")
+        assert lines[0] == "HTTP/1.1 302 Found", head
+        assert want.strip() in lines, head
+        assert "Content-Length: 0" in lines and "Cache-Control: no-store" in lines, head
+        assert "Server: lxcdn" in lines and any(x.startswith("Date: ") for x in lines), head
+        assert ("Connection: close" in lines) == (i == 2), head
+    # HTTP/1.0 without keep-alive: one redirect, no Connection field needed, then a close.
+    got, closed = raw_exchange(port, "127.0.0.2", f"GET {path} HTTP/1.0\r\n\r\n".encode())
+    assert closed and got.startswith(b"HTTP/1.0 302 Found\r\n") and want.encode() in got, got
+    assert b"Connection:" not in got, got
+    # HTTP/1.0 asking for keep-alive gets it, and says so.
+    got, closed = raw_exchange(
+        port, "127.0.0.2",
+        f"GET {path} HTTP/1.0\r\nConnection: keep-alive\r\n\r\n".encode(), timeout=1.5)
+    assert not closed and b"\r\nConnection: keep-alive\r\n" in got and want.encode() in got, got
+
+
 def test_index_and_no_geoip_requests_are_served_by_the_origin(world):
     wait_redirected(world, "127.0.0.2", "eu")
     status, headers, body = get(world["origin"].http_port, "/streams/v1/index.json", "127.0.0.2")
