@@ -66,8 +66,15 @@ class World:
         """SIGHUP, and wait until the origin logged the outcome of this reload."""
         before = self.origin.stderr_text().count("SIGHUP: configuration reload")
         self.origin.signal(signal.SIGHUP)
-        wait_until(lambda: self.origin.stderr_text().count("SIGHUP: configuration reload")
-                   > before, 10, what="the reload's log line")
+        try:
+            wait_until(lambda: self.origin.stderr_text().count("SIGHUP: configuration reload")
+                       > before, 10, what="the reload's log line")
+        except AssertionError as e:
+            # Seen once in a CI run on a heavily loaded machine and not reproduced since: say what
+            # the origin was doing, and whether it is still alive.
+            tail = "\n".join(self.origin.stderr_text().splitlines()[-15:])
+            alive = self.origin.proc.poll() is None
+            raise AssertionError(f"{e}; origin alive: {alive}; its stderr ends:\n{tail}") from None
         return self.origin.stderr_text().splitlines()
 
     @property
