@@ -75,6 +75,15 @@ void check_path(std::string_view raw, std::string_view path) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::string_view raw(reinterpret_cast<const char*>(data), size);
   auto t = lxcdn::http::normalize_target(raw);
+  // The reusing form (the per-request one) agrees with the fresh one, whatever the previous
+  // input left in the reused target.
+  static lxcdn::http::target reused;
+  lxcdn::http::normalize_target_into(raw, reused);
+  if (reused.error != t.error ||
+      (t.error == lxcdn::http::target_error::none &&
+       (reused.path != t.path || reused.query != t.query))) {
+    broken("normalize_target_into differs from normalize_target", raw, reused.path);
+  }
   if (t.error != lxcdn::http::target_error::none) {
     if (lxcdn::http::to_string(t.error).empty()) {
       broken("error without a reason", raw, t.path);
