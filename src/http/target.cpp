@@ -2,6 +2,8 @@
 
 #include <vector>
 
+#include "core/text.hpp"
+
 namespace lxcdn::http {
 
 namespace {
@@ -78,11 +80,7 @@ std::string_view origin_form(std::string_view raw) {
     }
     bool same = true;
     for (std::size_t i = 0; i < scheme.size(); ++i) {
-      char c = raw[i];
-      if (c >= 'A' && c <= 'Z') {
-        c = static_cast<char>(c - 'A' + 'a');
-      }
-      same = same && c == scheme[i];
+      same = same && ascii_lower(raw[i]) == scheme[i];
     }
     if (same) {
       auto end = raw.find_first_of("/?#", scheme.size());

@@ -64,6 +64,13 @@ void append_head_end(std::string& out) {
   out += "\r\n\r\n";
 }
 
+void append_field(std::string& out, std::string_view name, std::string_view value) {
+  out += name;
+  out += ": ";
+  out += value;
+  out += "\r\n";
+}
+
 void append_status_line(std::string& out, unsigned version, unsigned status,
                         std::string_view reason) {
   char code[4];
@@ -85,10 +92,7 @@ void append_head(std::string& out, const response_head& head) {
     if (f.name() == http::field::server || f.name() == http::field::date) {
       continue;  // ours, below
     }
-    out += f.name_string();
-    out += ": ";
-    out += f.value();
-    out += "\r\n";
+    append_field(out, f.name_string(), f.value());
   }
   append_head_end(out);
 }
@@ -97,16 +101,13 @@ void append_head(std::string& out, http::status status, unsigned version, bool k
                  std::span<const head_field> fields) {
   append_status_line(out, version, static_cast<unsigned>(status), http::obsolete_reason(status));
   for (const auto& f : fields) {
-    out += f.name;
-    out += ": ";
-    out += f.value;
-    out += "\r\n";
+    append_field(out, f.name, f.value);
   }
   // What Beast's keep_alive() sets: each version's default is left unsaid.
   if (version >= 11 && !keep_alive) {
-    out += "Connection: close\r\n";
+    append_field(out, "Connection", "close");
   } else if (version < 11 && keep_alive) {
-    out += "Connection: keep-alive\r\n";
+    append_field(out, "Connection", "keep-alive");
   }
   append_head_end(out);
 }

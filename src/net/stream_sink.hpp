@@ -49,11 +49,12 @@ class stream_sink_base : public response_sink {
   stream_sink_base(Stream& stream, const limits_config& limits)
       : stream_(stream), limits_(limits) {}
 
-  // The head is built in pending_, whose capacity stays with the connection.
+  // The head is built in pending_, whose capacity stays with the connection. Without a body it
+  // is sent at once when it fits, so the usual case needs no nested coroutine frame (flush's).
   asio::awaitable<error_code> write_head(response_head& head, bool body_follows) override {
     pending_.clear();
     append_head(pending_, head);
-    if (body_follows) {
+    if (body_follows || send_pending_now()) {
       co_return error_code{};
     }
     co_return co_await flush(asio::const_buffer());
@@ -65,16 +66,9 @@ class stream_sink_base : public response_sink {
                                                 bool body_follows) override {
     pending_.clear();
     append_head(pending_, status, version, keep_alive, fields);
-    if (body_follows) {
+    if (body_follows || send_pending_now()) {
       co_return error_code{};
     }
-    // Sent here when it fits, so the usual case needs no nested coroutine frame (flush's).
-    const auto sent = send_now(asio::buffer(pending_));
-    if (sent == pending_.size()) {
-      pending_.clear();
-      co_return error_code{};
-    }
-    pending_.erase(0, sent);
     co_return co_await flush(asio::const_buffer());
   }
 
@@ -104,6 +98,12 @@ class stream_sink_base : public response_sink {
     } else {
       return 0;
     }
+  }
+
+  // send_now() of pending_, keeping what it did not take; true when nothing is left.
+  bool send_pending_now() {
+    pending_.erase(0, send_now(asio::buffer(pending_)));
+    return pending_.empty();
   }
 
   // Writes all of `data` under the send deadline, asynchronously (callers try send_now first).
@@ -137,27 +137,17 @@ class stream_sink_base : public response_sink {
 
   // Writes the pending head (if any) followed by `data`, as one contiguous write when small.
   asio::awaitable<error_code> flush(asio::const_buffer data) {
-    if (!pending_.empty() && data.size() <= 16 * 1024) {
-      pending_.append(static_cast<const char*>(data.data()), data.size());
-      auto rest = asio::buffer(pending_);
-      rest += send_now(rest);
-      error_code ec;
-      if (rest.size() > 0) {
-        ec = co_await write_all(rest);
-      }
-      pending_.clear();
-      co_return ec;
-    }
     if (!pending_.empty()) {
-      auto rest = asio::buffer(pending_);
-      rest += send_now(rest);
-      error_code ec;
-      if (rest.size() > 0) {
-        ec = co_await write_all(rest);
+      if (data.size() <= 16 * 1024) {
+        pending_.append(static_cast<const char*>(data.data()), data.size());
+        data = asio::const_buffer();
       }
-      pending_.clear();
-      if (ec) {
-        co_return ec;
+      if (!send_pending_now()) {
+        auto ec = co_await write_all(asio::buffer(pending_));
+        pending_.clear();
+        if (ec) {
+          co_return ec;
+        }
       }
     }
     data += send_now(data);

@@ -4,6 +4,7 @@
 #include <cctype>
 #include <charconv>
 
+#include "core/text.hpp"
 #include "http/target.hpp"
 
 namespace lxcdn::selection {
@@ -11,13 +12,9 @@ namespace {
 
 std::string lower(std::string_view s) {
   std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::transform(out.begin(), out.end(), out.begin(), ascii_lower);
   return out;
 }
-
-// ASCII only, as host names and schemes are compared (no locale, no call per character).
-char ascii_lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
 
 bool equal_nocase(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
