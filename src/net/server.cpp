@@ -172,6 +172,7 @@ struct worker {
   slot_list slots;  // touched only on this worker's thread
   // More than crowded_above connections, parked ones included: sweeps come faster.
   bool crowded = false;
+  std::size_t crowded_above = 64;  // set by the server (server::impl::crowded_above)
   asio::steady_timer sweep;
   std::size_t parks_since_trim = 0;  // see arm_sweep
   std::vector<parked_connection> parked;      // by the index in each one's epoll data
@@ -186,6 +187,9 @@ struct server::impl {
       : config(std::move(c)), handler(h), workers(make_workers(config.threads)),
         ioc(workers.front()->ioc), control(asio::make_strand(ioc)), signals(ioc),
         grace_timer(control) {
+    for (auto& w : workers) {
+      w->crowded_above = crowded_above(config.limits, workers.size());
+    }
     bool any_tls = false;
     for (auto& l : config.listeners) {
       any_tls = any_tls || l.tls;
@@ -235,21 +239,30 @@ struct server::impl {
 
   static constexpr std::size_t park_trim_batch = 256;
 
-  // A thread with more connections than this (parked ones included) is *crowded*: there a
-  // keep-alive connection whose next request is not already in when its response is out leaves
-  // its loop at once and waits (connection_slot), and sweeps come every 100 ms instead of every
-  // park_after, so a quiet one is parked 100 to 200 ms later. Then only connections with a
+  // A thread with more connections than crowded_above() (parked ones included) is *crowded*:
+  // there a keep-alive connection whose next request is not already in when its response is out
+  // leaves its loop at once and waits (connection_slot), and sweeps come every 100 ms instead of
+  // every park_after, so a quiet one is parked 100 to 200 ms later. Then only connections with a
   // request in progress hold a loop's memory (frames, buffer, parser: about 9 KiB), and a burst
   // of clients that then go quiet leaves no peak of freed loops behind, which the heap could not
   // give back while parked connections sit between them (bench/connections, 10,000 idle
   // connections: 5.8 KiB resident each with parking at two park_after; about 0.15 KiB now).
   // Below the threshold a keep-alive connection keeps its loop between requests, which is
-  // cheaper per request than a new loop each time.
-  static constexpr std::size_t crowded_above = 64;
+  // cheaper per request than a new loop each time: on a thread of busy keep-alive clients the
+  // eager exit costs a new loop, a peek and its wake-up per request (bench/redirect r1 with
+  // `--workers 1`, 65 connections on one thread: 12.5 us of CPU per redirect crowded, 7.x not).
+  //
+  // The threshold is an eighth of the thread's share of max_connections, and at least 64: the
+  // loops that can be left standing between requests then hold at most about
+  // max_connections / 8 x 9 KiB (11 MB at the default 10,000), while a thread serving a few
+  // hundred busy clients pays nothing per request for parking.
+  static std::size_t crowded_above(const limits_config& limits, std::size_t threads) {
+    return std::max<std::size_t>(64, limits.max_connections / threads / 8);
+  }
 
   // Connections on the thread, in their loops or parked.
   static void note_connection_count(worker& w) {
-    w.crowded = w.slots.size() + w.parked.size() - w.free_parked.size() > crowded_above;
+    w.crowded = w.slots.size() + w.parked.size() - w.free_parked.size() > w.crowded_above;
   }
 
   // The time between two sweeps of `w`.

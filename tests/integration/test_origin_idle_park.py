@@ -204,7 +204,8 @@ def test_sigterm_closes_parked_connections_at_once(tree, certs, tmp_path, tls):
 
 
 def test_a_crowded_thread_parks_connections_right_after_their_response(tree, certs, tmp_path):
-    """With more than 64 connections on an I/O thread, a keep-alive connection whose next request
+    """With more connections on an I/O thread than an eighth of its share of max_connections (here
+    2000 / 2 / 8 = 125; 352 per thread), a keep-alive connection whose next request
     is not already there parks as soon as its response is out, instead of idling in its loop
     through two sweeps (here 2 s apart, so a sweep cannot be what parked it). Below that it stays
     in its loop. Either way the client sees the same answers."""
@@ -241,5 +242,34 @@ def test_a_crowded_thread_parks_connections_right_after_their_response(tree, cer
         assert gauges(o)[1] == len(few) - 1
     finally:
         for c in few:
+            c.close()
+        o.stop()
+
+
+def test_a_thread_below_its_share_keeps_busy_connections_in_their_loops(tree, certs, tmp_path):
+    """A few hundred busy keep-alive clients on one thread are not a crowd when max_connections
+    allows thousands (here 10,000 / 1 / 8 = 1,250): each keeps its request loop between requests
+    instead of leaving it after every response (which costs a new loop and a wake-up per request).
+    They are still parked once quiet through two sweeps."""
+    o = serving(tmp_path / "busy", tree.root, certs,
+                "threads: 1\nlimits:\n  idle_timeout: 8s\n  max_connections: 10000\n")
+    conns = keep_alive_connections(o.http_port, 200)
+    try:
+        for _ in range(3):
+            for c in conns:
+                c.get("/hello.txt")
+            for c in conns:
+                r = c.read_response()
+                assert r.status == 200 and r.body == tree.files["hello.txt"]
+        # Sweeps are idle_timeout / 8 = 1 s apart and park at the second: within half a second of
+        # the last response, nobody may be parked yet.
+        open_, parked = gauges(o)
+        assert (open_, parked) == (len(conns) + 1, 0)
+        wait_until(lambda: gauges(o)[1] == len(conns), 10, what="the quiet connections parked")
+        for c in conns[:5]:
+            c.get("/hello.txt")
+            assert c.read_response().body == tree.files["hello.txt"]
+    finally:
+        for c in conns:
             c.close()
         o.stop()
