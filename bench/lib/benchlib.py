@@ -242,15 +242,29 @@ def wrk(url, conns, seconds, client_cpus, nice, headers=(), env=None, threads=No
     return {k: int(v) for k, v in (kv.split("=") for kv in m.group(1).split())}
 
 
+SYSCALLS = ("recvfrom", "sendto", "writev", "sendfile64", "epoll_wait", "epoll_ctl", "read",
+            "write", "openat", "openat2", "newfstatat", "close")
+
+
 def measured_wrk(server_pids, url, conns, seconds, client_cpus, nice, headers=(), env=None,
-                 profile=None):
+                 profile=None, syscalls=False):
     """wrk() plus what the run cost: server CPU (cpu_s), wrk CPU (wrk_cpu_s), (soft)irq time
     (irq_cpu_s; without CONFIG_IRQ_TIME_ACCOUNTING it is also inside the others), CPU of everything
     else on the machine (other_cpu_s; large = a busy machine, then noisy=True), and the derived
     gbps (10^9 bytes/s), rps, cpu_ms_per_gb, cpu_us_per_req and errors. With `profile` (a path),
     `perf record -g` samples the server's processes during the run into that file (the sampling
-    costs the server CPU: figures from a profiled run are not comparable with others)."""
+    costs the server CPU: figures from a profiled run are not comparable with others). With
+    `syscalls`, `perf stat` counts the server's system calls (SYSCALLS) during the run, and
+    r["syscalls"] maps each name to its count per request."""
     perf = None
+    counter = None
+    if syscalls:
+        counter = subprocess.Popen(
+            ["perf", "stat", "-x", ",", "--no-big-num",
+             "-e", ",".join(f"syscalls:sys_enter_{n}" for n in SYSCALLS),
+             "-p", ",".join(str(p) for p in server_pids)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        time.sleep(0.5)
     if profile:
         perf = subprocess.Popen(["perf", "record", "-q", "-F", "999", "-g", "-o", str(profile),
                                  "-p", ",".join(str(p) for p in server_pids)],
@@ -263,6 +277,14 @@ def measured_wrk(server_pids, url, conns, seconds, client_cpus, nice, headers=()
         if perf:
             perf.send_signal(signal.SIGINT)
             perf.wait(timeout=60)
+        counts = {}
+        if counter:
+            counter.send_signal(signal.SIGINT)
+            _, err = counter.communicate(timeout=60)
+            for line in err.splitlines():
+                f = line.split(",")
+                if len(f) > 2 and f[2].startswith("syscalls:sys_enter_") and f[0].isdigit():
+                    counts[f[2][len("syscalls:sys_enter_"):]] = int(f[0])
     r["cpu_s"] = cpu_seconds_between(cpu0, proc_cpu_seconds(server_pids), server_pids[0])
     r["wrk_cpu_s"] = children_cpu_seconds() - wrk0
     busy1, irq1, steal1 = machine_cpu_seconds()
@@ -275,7 +297,14 @@ def measured_wrk(server_pids, url, conns, seconds, client_cpus, nice, headers=()
     r["cpu_ms_per_gb"] = r["cpu_s"] * 1e3 / max(r["bytes"] / 1e9, 1e-9)
     r["cpu_us_per_req"] = r["cpu_s"] * 1e6 / max(r["requests"], 1)
     r["errors"] = sum(r[k] for k in ("connect", "read", "write", "status", "timeout"))
+    if counter:
+        r["syscalls"] = {k: v / max(r["requests"], 1) for k, v in counts.items() if v}
     return r
+
+
+def syscalls_text(r):
+    """'recvfrom 1.02, sendto 1.00, ...' per request, for a run measured with syscalls=True."""
+    return ", ".join(f"{k} {v:.2f}" for k, v in sorted(r.get("syscalls", {}).items()))
 
 
 # ---------------------------------------------------------------------------------- report

@@ -15,6 +15,7 @@
 #include <utility>
 
 #include "net/deadline_watch.hpp"
+#include "net/drained_read.hpp"
 
 namespace lxcdn::net {
 
@@ -39,6 +40,15 @@ class plain_stream {
   auto async_read_some(const MutableBuffers& buffers, Token&& token) {
     watch_.guard(socket_);
     return socket_.async_read_some(buffers, std::forward<Token>(token));
+  }
+
+  // As async_read_some, but a short read leaves the socket marked drained, so that the next
+  // read waits for epoll without a recv first (drained_read.hpp, which says when it fits: the
+  // keep-alive wait for a next request).
+  template <class Token>
+  auto async_read_next(boost::asio::mutable_buffer buffer, Token&& token) {
+    watch_.guard(socket_);
+    return reader_.async_read(buffer, std::forward<Token>(token));
   }
 
   template <class ConstBuffers, class Token>
@@ -66,6 +76,7 @@ class plain_stream {
 
  private:
   tcp::socket socket_;
+  drained_reader reader_{socket_};
   deadline_watch watch_;
 };
 

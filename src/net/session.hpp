@@ -68,6 +68,15 @@ inline auto read_some(tls_stream& stream, boost::asio::mutable_buffer b) {
   return stream.read_some(b);
 }
 
+// The keep-alive wait for the next request: as read_some, and on plain TCP a short read marks
+// the socket drained, so the next wait costs no recv that finds nothing (drained_read.hpp).
+inline auto read_next(plain_stream& stream, boost::asio::mutable_buffer b) {
+  return stream.async_read_next(b, boost::asio::as_tuple(boost::asio::use_awaitable));
+}
+inline auto read_next(tls_stream& stream, boost::asio::mutable_buffer b) {
+  return stream.read_some(b);
+}
+
 // One read of what the connection has already received, without waiting: would_block when
 // nothing is there yet.
 inline std::tuple<error_code, std::size_t> read_now(plain_stream& stream,
@@ -147,7 +156,7 @@ boost::asio::awaitable<session_end> serve(Stream& stream, boost::beast::flat_buf
       }
       if (got == 0) {
         lowest.expires_after(limits.idle_timeout);
-        auto [ec, n] = co_await read_some(stream, buffer.prepare(4096));
+        auto [ec, n] = co_await read_next(stream, buffer.prepare(4096));
         if (ec) {
           co_return session_end::broken;
         }
