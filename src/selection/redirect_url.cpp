@@ -138,9 +138,20 @@ bool points_at_self(std::string_view mirror_base, std::string_view scheme,
 }
 
 bool is_redirectable_target(std::string_view raw_target) {
-  thread_local http::target t;  // reused: no allocation per request
+  // The origin asks twice per redirect about the same target (its handler, to choose between a
+  // lookup and serving locally; then build_redirect, which checks by itself): the last answer
+  // on this thread is kept, keyed by the whole target. Both buffers are reused: no allocation
+  // per request.
+  thread_local http::target t;
+  thread_local std::string last;
+  thread_local bool last_answer = false;
+  if (!last.empty() && raw_target == last) {
+    return last_answer;
+  }
   http::normalize_target_into(raw_target, t);
-  return t.error == http::target_error::none && t.path.starts_with("/images/");
+  last_answer = t.error == http::target_error::none && t.path.starts_with("/images/");
+  last.assign(raw_target);
+  return last_answer;
 }
 
 std::string_view to_string(redirect_refusal r) {

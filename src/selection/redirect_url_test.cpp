@@ -50,6 +50,23 @@ TEST(RedirectUrl, OnlyImagesAreRedirected) {
   EXPECT_TRUE(is_redirectable_target("//images//a"));
 }
 
+// The answer is kept per thread for the last target asked: asking again, or asking about a
+// target that shares all but its end with the last one, must still get each target's own answer.
+TEST(RedirectUrl, RepeatedAndNeighbouringTargetsGetTheirOwnAnswers) {
+  const std::pair<const char*, bool> cases[] = {
+      {"/images/a", true},          {"/images/a", true},
+      {"/images/a/..", false},      {"/images/a/..", false},
+      {"/images/a", true},          {"/images/", false},
+      {"/images/b", true},          {"/streams/v1/index.json", false},
+      {"/images/b", true},          {"/images/b%2F", false},
+      {"/images/b", true},
+  };
+  for (auto [target, want] : cases) {
+    EXPECT_EQ(is_redirectable_target(target), want) << target;
+    EXPECT_EQ(location("https", target) != "not_images", want) << target;
+  }
+}
+
 TEST(RedirectUrl, NeverSwitchesSchemeNorPointsAtItself) {
   auto m = fra();
   m.http_url.clear();
