@@ -148,7 +148,8 @@ int run_mirror(const mirror_config& config, clock_fn clock) {
     std::cout << "lxcdn mirror listening on " << l.url << "\n";
   }
   std::cout << std::flush;
-  spdlog::info("mirror of {} caching in {}", config.upstream.url, config.cache.dir.string());
+  spdlog::info("mirror of {} caching in {} on {} I/O thread(s)", config.upstream.url,
+               config.cache.dir.string(), server.io_threads());
   server.run();
   spdlog::info("stopped");
   return 0;

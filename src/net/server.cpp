@@ -16,6 +16,7 @@
 #include <boost/beast/core/flat_buffer.hpp>
 
 #include <malloc.h>
+#include <sched.h>
 #include <sys/epoll.h>
 #include <unistd.h>
 
@@ -202,8 +203,20 @@ struct server::impl {
   // One io_context per I/O thread; `threads: 0` means one per core. Each connection lives on one
   // of them for its whole life (single-threaded: no strand, no lock on its path); the acceptors,
   // signals and the roles' shared services (context()) use the first.
+  // `threads: 0`: one per CPU this process may run on, from its affinity mask (taskset, a
+  // container's cpuset), as nginx's `worker_processes auto` does, rather than one per core of the
+  // machine: more threads than usable cores only take turns on them.
+  static unsigned usable_cpus() {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    if (::sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0) {
+      return static_cast<unsigned>(CPU_COUNT(&set));
+    }
+    return std::max(1u, std::thread::hardware_concurrency());
+  }
+
   static std::vector<std::unique_ptr<worker>> make_workers(unsigned threads) {
-    unsigned n = threads ? threads : std::max(1u, std::thread::hardware_concurrency());
+    unsigned n = threads ? threads : usable_cpus();
     std::vector<std::unique_ptr<worker>> out;
     for (unsigned i = 0; i < n; ++i) {
       out.push_back(std::make_unique<worker>());
@@ -859,6 +872,8 @@ void server::run() {
 }
 
 void server::stop() { impl_->begin_stop(); }
+
+std::size_t server::io_threads() const { return impl_->workers.size(); }
 
 connection_counts server::counts() const {
   return {impl_->connections.load(), impl_->parked_connections.load()};

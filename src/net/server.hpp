@@ -67,6 +67,9 @@ class server {
   // Any thread.
   connection_counts counts() const;
 
+  // The I/O threads it runs (`threads`, or for 0 one per CPU the process may run on).
+  std::size_t io_threads() const;
+
  private:
   struct impl;
   std::unique_ptr<impl> impl_;

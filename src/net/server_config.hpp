@@ -37,7 +37,7 @@ struct limits_config {
 struct server_config {
   std::vector<listener_config> listeners;
   tls_files tls;                 // required when any listener has tls
-  unsigned threads = 0;          // I/O threads; 0 = one per core
+  unsigned threads = 0;          // I/O threads; 0 = one per CPU of the process affinity mask
   limits_config limits;
 };
 

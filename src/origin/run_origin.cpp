@@ -179,7 +179,7 @@ int run_origin(const origin_config& config) {
   if (admin_server) {
     admin_thread = std::thread([&] { admin_server->run(); });
   }
-  spdlog::info("serving {}", config.root.string());
+  spdlog::info("serving {} on {} I/O thread(s)", config.root.string(), server.io_threads());
   struct join_admin {
     std::optional<net::server>& s;
     std::thread& t;

@@ -161,3 +161,23 @@ def test_signal_right_after_the_listening_lines_is_handled(big_tree, certs, tmp_
         else:
             o.proc.wait(timeout=10)
             assert o.proc.returncode == 0, f"status {o.proc.returncode}"
+
+
+@pytest.mark.parametrize("cpus, threads, expected", [
+    ("0", 0, 1),      # threads: 0 counts the CPUs the process may run on, not the machine's cores
+    (None, 0, None),  # unpinned: every CPU of the affinity mask (os.sched_getaffinity)
+    ("0", 3, 3),      # an explicit count is taken as given
+])
+def test_io_threads_follow_the_cpu_affinity(big_tree, tmp_path, cpus, threads, expected):
+    root, _ = big_tree
+    o = Origin(tmp_path, origin_yaml(root) + f"threads: {threads}\n")
+    if cpus is not None:
+        o.prefix = ("taskset", "-c", cpus)
+    expected = expected or len(os.sched_getaffinity(0))
+    with o:
+        wait_until(lambda: "I/O thread" in o.stderr_text(), 5, what="the start-up log line")
+        assert f"on {expected} I/O thread(s)" in o.stderr_text()
+        c = RawConnection("127.0.0.1", o.http_port)
+        c.get("/hello.txt")
+        assert c.read_response().body == b"hello\n"
+        c.close()
