@@ -243,7 +243,8 @@ def wrk(url, conns, seconds, client_cpus, nice, headers=(), env=None, threads=No
 
 
 SYSCALLS = ("recvfrom", "sendto", "writev", "sendfile64", "epoll_wait", "epoll_ctl", "read",
-            "write", "openat", "openat2", "newfstatat", "close")
+            "write", "openat", "openat2", "newfstatat", "newfstat", "statx", "pread64",
+            "setsockopt", "sendmsg", "close")
 
 
 def measured_wrk(server_pids, url, conns, seconds, client_cpus, nice, headers=(), env=None,
