@@ -4,12 +4,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <array>
 #include <cerrno>
-#include <condition_variable>
-#include <limits>
-#include <mutex>
-#include <optional>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -19,8 +15,9 @@ namespace lxcdn {
 
 namespace {
 
-constexpr std::size_t chunk_size = 1 << 20;
-constexpr std::size_t slots = 4;  // chunks in flight: a reader stays up to 3 chunks ahead
+// Each pass reads into its own buffer of this size: small enough to stay in the core's L2 cache
+// between the copy from the page cache and the hashing.
+constexpr std::size_t chunk_size = 1 << 17;
 
 // Fills `buf` from `offset` until it is full or EOF. Returns the bytes read, or -errno.
 ssize_t pread_full(int fd, std::byte* buf, std::size_t size, std::uint64_t offset) {
@@ -41,82 +38,28 @@ ssize_t pread_full(int fd, std::byte* buf, std::size_t size, std::uint64_t offse
   return static_cast<ssize_t>(got);
 }
 
-// The ring the two hashing threads share. Chunk i lives in slot i % slots and is read by thread
-// i % 2; it may be read only once both threads have finished chunk i - slots (the slot's last
-// user). The end is the first chunk that reads short (EOF). Internally synchronized by `m`.
-class chunk_ring {
- public:
-  explicit chunk_ring(int fd) : fd_(fd) {
-    for (auto& b : buf_) {
-      b.resize(chunk_size);
-    }
-    seq_.fill(std::numeric_limits<std::uint64_t>::max());
-  }
-
-  // Thread `me` (0 or 1) hashes every chunk into `h` in order. Returns when the end is reached or
-  // either thread failed to read.
-  void run(int me, sha256& h) {
-    std::unique_lock lock(m_);
-    for (std::uint64_t i = 0;; ++i) {
-      auto s = i % slots;
-      auto past_end = [&] { return failed_ || (end_ && i >= *end_); };
-      if (static_cast<int>(i % 2) == me) {
-        cv_.wait(lock, [&] {
-          return past_end() || (finished_[0] + slots >= i + 1 && finished_[1] + slots >= i + 1);
-        });
-        if (past_end()) {
-          return;
-        }
-        lock.unlock();
-        auto n = pread_full(fd_, buf_[s].data(), chunk_size, i * chunk_size);
-        lock.lock();
-        if (n < 0) {
-          error_ = std::error_code(static_cast<int>(-n), std::generic_category());
-          failed_ = true;
-          cv_.notify_all();
-          return;
-        }
-        len_[s] = static_cast<std::size_t>(n);
-        seq_[s] = i;
-        if (len_[s] < chunk_size) {
-          end_ = i + 1;
-          total_ = i * chunk_size + len_[s];
-        }
-        cv_.notify_all();
-      } else {
-        cv_.wait(lock, [&] { return past_end() || seq_[s] == i; });
-        if (failed_ || seq_[s] != i) {
-          return;
-        }
-      }
-      auto len = len_[s];
-      lock.unlock();
-      h.update(std::span<const std::byte>(buf_[s].data(), len));
-      lock.lock();
-      finished_[me] = i + 1;
-      cv_.notify_all();
-      if (end_ && i + 1 >= *end_) {
-        return;
-      }
-    }
-  }
-
-  std::error_code error() const { return error_; }
-  std::uint64_t total() const { return total_; }
-
- private:
-  int fd_;
-  std::mutex m_;
-  std::condition_variable cv_;
-  std::array<std::vector<std::byte>, slots> buf_;
-  std::array<std::size_t, slots> len_{};
-  std::array<std::uint64_t, slots> seq_{};   // which chunk each slot holds
-  std::array<std::uint64_t, 2> finished_{};  // chunks each thread has hashed
-  std::optional<std::uint64_t> end_;         // number of chunks, once a short read was seen
-  bool failed_ = false;
-  std::error_code error_;
-  std::uint64_t total_ = 0;
+// Reads the whole of `fd` with pread into a buffer of its own and hashes it into `h`. Returns the
+// bytes read (the size at EOF) or the read error.
+struct hash_pass {
+  std::error_code error;
+  std::uint64_t total = 0;
 };
+hash_pass hash_whole(int fd, sha256& h) {
+  std::vector<std::byte> buf(chunk_size);
+  hash_pass out;
+  for (;;) {
+    auto n = pread_full(fd, buf.data(), buf.size(), out.total);
+    if (n < 0) {
+      out.error = std::error_code(static_cast<int>(-n), std::generic_category());
+      return out;
+    }
+    h.update(std::span<const std::byte>(buf.data(), static_cast<std::size_t>(n)));
+    out.total += static_cast<std::uint64_t>(n);
+    if (static_cast<std::size_t>(n) < buf.size()) {
+      return out;
+    }
+  }
+}
 
 }  // namespace
 
@@ -152,16 +95,20 @@ std::error_code hash_file_into_both(const std::filesystem::path& path, sha256& a
     }
     return {};
   }
-  chunk_ring ring(fd.get());
+  hash_pass pa, pb;
   {
-    std::jthread other([&] { ring.run(1, b); });
-    ring.run(0, a);
+    std::jthread other([&] { pb = hash_whole(fd.get(), b); });
+    pa = hash_whole(fd.get(), a);
   }
-  if (ring.error()) {
-    return ring.error();
+  if (pa.error || pb.error) {
+    return pa.error ? pa.error : pb.error;
+  }
+  if (pa.total != pb.total) {
+    // The file grew or shrank while the two passes read it: the states saw different bytes.
+    return std::make_error_code(std::errc::resource_unavailable_try_again);
   }
   if (bytes_read) {
-    *bytes_read = ring.total();
+    *bytes_read = pa.total;
   }
   return {};
 }
