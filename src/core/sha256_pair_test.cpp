@@ -9,8 +9,9 @@
 namespace lxcdn {
 namespace {
 
-// Sizes around the thread threshold and the 1 MiB chunk and ring boundaries: both states must
-// equal plain hashes of the same bytes, with `b` continuing from a prefix (the metadata).
+// Sizes around the thread threshold and the chunk boundaries (128 KiB chunks; 1 MiB is eight):
+// both states must equal plain hashes of the same bytes, with `b` continuing from a prefix (the
+// metadata).
 TEST(Sha256Pair, BothStatesMatchPlainHashes) {
   auto p = std::filesystem::temp_directory_path() / "lxcdn_sha256_pair_test";
   std::mt19937 rng(42);
