@@ -263,7 +263,7 @@ struct server::impl {
   // Below the threshold a keep-alive connection keeps its loop between requests, which is
   // cheaper per request than a new loop each time: on a thread of busy keep-alive clients the
   // eager exit costs a new loop, a peek and its wake-up per request (bench/redirect r1 with
-  // `--workers 1`, 65 connections on one thread: 12.5 us of CPU per redirect crowded, 7.x not).
+  // `--workers 1`, 65 connections on one thread: 12.5 us of CPU per redirect crowded, 6.8 us not).
   //
   // The threshold is an eighth of the thread's share of max_connections, and at least 64: the
   // loops that can be left standing between requests then hold at most about
