@@ -17,4 +17,16 @@ bool is_valid(geo_point p);
 // 6371.0088 km). Good to about 0.5%, plenty for choosing a mirror. Pure.
 double great_circle_km(geo_point a, geo_point b);
 
+// A point as a unit vector from the Earth's centre: the form in which one distance costs a square
+// root and an arcsine instead of five trigonometric calls (the selection measures the client
+// against every mirror on each request).
+struct unit_vector {
+  double x = 0, y = 0, z = 0;
+};
+unit_vector to_unit_vector(geo_point p);
+
+// The same distance as great_circle_km(geo_point, geo_point), from the chord between the two
+// vectors (haversine's h is (chord / 2)^2): equal to within rounding. Pure.
+double distance_km(const unit_vector& a, const unit_vector& b);
+
 }  // namespace lxcdn::geoip

@@ -24,6 +24,24 @@ TEST(GreatCircle, AntipodesAndTheDateLine) {
   EXPECT_NEAR(great_circle_km({-17.7, 178.0}, {-13.8, -172.1}), 1140, 30);
 }
 
+TEST(GreatCircle, UnitVectorsGiveTheSameDistances) {
+  const geo_point points[] = {{51.5074, -0.1278}, {48.8566, 2.3522},  {-33.8688, 151.2093},
+                              {0, 0},             {0, 180},           {90, 0},
+                              {-90, 0},           {-17.7, 178.0},     {-13.8, -172.1},
+                              {45.0, 7.0},        {45.0001, 7.0001},  {-0.5, -179.999}};
+  for (const auto& a : points) {
+    for (const auto& b : points) {
+      const double expected = great_circle_km(a, b);
+      const double got = distance_km(to_unit_vector(a), to_unit_vector(b));
+      // Within a metre: the two formulas round differently, nothing more.
+      EXPECT_NEAR(got, expected, 1e-3) << a.latitude << "," << a.longitude << " -> " << b.latitude
+                                       << "," << b.longitude;
+    }
+  }
+  EXPECT_NEAR(distance_km(to_unit_vector({0, 0}), to_unit_vector({0, 180})), 20015, 5);
+  EXPECT_DOUBLE_EQ(distance_km(to_unit_vector({48.8566, 2.3522}), to_unit_vector({48.8566, 2.3522})), 0);
+}
+
 TEST(GeoPoint, Validity) {
   EXPECT_TRUE(is_valid({0, 0}));
   EXPECT_TRUE(is_valid({-90, 180}));

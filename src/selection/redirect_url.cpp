@@ -111,11 +111,18 @@ self_matcher::self_matcher(std::span<const std::string_view> self, std::string_v
 }
 
 bool self_matcher::matches(std::string_view mirror_base) const {
-  const auto after_scheme = mirror_base.find("://");
-  if (after_scheme == std::string_view::npos) {
+  // Configured base URLs start with one of the two schemes; the search is for anything else.
+  std::size_t start = 0;
+  if (mirror_base.starts_with("https://")) {
+    start = 8;
+  } else if (mirror_base.starts_with("http://")) {
+    start = 7;
+  } else if (const auto at = mirror_base.find("://"); at != std::string_view::npos) {
+    start = at + 3;
+  } else {
     return false;
   }
-  auto authority = mirror_base.substr(after_scheme + 3);
+  auto authority = mirror_base.substr(start);
   authority = authority.substr(0, authority.find('/'));
   return std::any_of(entries_.begin(), entries_.end(), [&](const entry& e) {
     // The host, then nothing or ":port" (a prefix test: no split on the hot path).

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include "selection/redirect_url.hpp"
 
@@ -11,6 +12,12 @@ namespace {
 bool listed(const std::vector<std::string>& list, const std::string& code) {
   return !code.empty() && std::find(list.begin(), list.end(), code) != list.end();
 }
+
+// The rules, in the order they decide. string_views (not char pointers), so that comparing a
+// candidate's rule with one costs a length check, not a strlen per mirror and rule.
+constexpr std::string_view rule_country = "country";
+constexpr std::string_view rule_continent = "continent";
+constexpr std::string_view rule_distance = "distance";
 
 double unit(double v) {
   return std::isfinite(v) ? std::clamp(v, 0.0, 1.0) : 0.0;
@@ -27,11 +34,11 @@ candidate assess(const selection_request& req, const self_matcher& self, const m
   c.share = m.weight * c.headroom * c.slow_start;
   const auto& client = req.client;
   if (listed(m.countries, client.country)) {
-    c.rule = "country";
+    c.rule = rule_country;
   } else if (listed(m.continents, client.continent)) {
-    c.rule = "continent";
+    c.rule = rule_continent;
   } else if (m.countries.empty() && m.continents.empty()) {
-    c.rule = "distance";
+    c.rule = rule_distance;
   }
   if (m.state == operator_state::disabled) {
     c.excluded = exclusion::disabled;
@@ -53,6 +60,27 @@ candidate assess(const selection_request& req, const self_matcher& self, const m
   return c;
 }
 
+// The unit vector of the mirror at `index` in the list, at `location`. Computed once per
+// thread and list position, and again whenever the location found there differs from the one it
+// was computed from (a reloaded list, another caller's list): the check compares the coordinates
+// themselves, so a stale vector is never used, whatever list is passed.
+const geoip::unit_vector& mirror_position(std::size_t index, geoip::geo_point location) {
+  struct entry {
+    geoip::geo_point from{std::nan(""), std::nan("")};  // NaN equals nothing: computed on first use
+    geoip::unit_vector position;
+  };
+  thread_local std::vector<entry> cache;
+  if (cache.size() <= index) {
+    cache.resize(index + 1);
+  }
+  entry& e = cache[index];
+  if (!(e.from == location)) {
+    e.from = location;
+    e.position = geoip::to_unit_vector(location);
+  }
+  return e.position;
+}
+
 }  // namespace
 
 selection select_mirror(const selection_request& request, std::span<const mirror> mirrors,
@@ -66,12 +94,17 @@ selection select_mirror(const selection_request& request, std::span<const mirror
   }
   auto in_play = [&](const candidate& c) { return c.excluded == exclusion::none; };
   // Distances: for every mirror when explaining, else only for those still in play after the
-  // rules (a great-circle distance is most of the cost of a decision).
+  // rules (a great-circle distance is most of the cost of a decision). The client becomes a
+  // unit vector once; each mirror's comes from this thread's cache (mirror_position).
   auto measure = [&](bool all) {
-    for (std::size_t i = 0; request.client.point && i < mirrors.size(); ++i) {
+    if (!request.client.point) {
+      return;
+    }
+    const geoip::unit_vector client = geoip::to_unit_vector(*request.client.point);
+    for (std::size_t i = 0; i < mirrors.size(); ++i) {
       if (all || in_play(out.candidates[i])) {
         out.candidates[i].distance_km =
-            geoip::great_circle_km(*request.client.point, mirrors[i].location);
+            geoip::distance_km(client, mirror_position(i, mirrors[i].location));
       }
     }
   };
@@ -84,15 +117,15 @@ selection select_mirror(const selection_request& request, std::span<const mirror
   }
 
   // Step 2: the first rule with a candidate decides; candidates of later rules step aside.
-  const char* rule = nullptr;
-  for (const char* r : {"country", "continent", "distance"}) {
+  std::string_view rule;
+  for (std::string_view r : {rule_country, rule_continent, rule_distance}) {
     if (std::any_of(out.candidates.begin(), out.candidates.end(),
                     [&](const candidate& c) { return in_play(c) && c.rule == r; })) {
       rule = r;
       break;
     }
   }
-  if (!rule) {
+  if (rule.empty()) {
     out.reason = decision::no_candidate;
     return out;
   }
@@ -104,10 +137,10 @@ selection select_mirror(const selection_request& request, std::span<const mirror
   if (!request.explain) {
     measure(false);
   }
-  const bool by_distance = std::string_view(rule) == "distance";
-  out.reason = by_distance                           ? decision::nearest
-               : std::string_view(rule) == "country" ? decision::country_rule
-                                                     : decision::continent_rule;
+  const bool by_distance = rule == rule_distance;
+  out.reason = by_distance               ? decision::nearest
+               : rule == rule_country ? decision::country_rule
+                                         : decision::continent_rule;
 
   if (by_distance && !request.client.point) {
     for (auto& c : out.candidates) {

@@ -362,5 +362,24 @@ TEST(SelectionTrace, DistancesAndNearest) {
   EXPECT_FALSE(u.nearest_km);
 }
 
+// Each thread keeps the mirrors' positions by list index: a list whose mirror moved (a reload),
+// or another list of the same length, must be measured where its mirrors are now.
+TEST(SelectionTrace, AMovedMirrorIsMeasuredWhereItIsNow) {
+  auto w = world();
+  std::vector<mirror_status> st(w.size());
+  const selection_request req{paris, "https", {}, 0, true};
+  selection_settings nearest_only;
+  nearest_only.band_km = 1;  // the nearest mirror alone, so the choice shows the distances
+  auto before = select_mirror(req, w, st, nearest_only);
+  EXPECT_NEAR(*before.candidates[1].distance_km, 430, 10);  // eu-ams in Amsterdam
+  EXPECT_EQ(w[*before.chosen].name, "eu-ams");
+  w[1].location = {40.71, -74.0};                            // now in New York
+  auto after = select_mirror(req, w, st, nearest_only);
+  EXPECT_NEAR(*after.candidates[1].distance_km, 5840, 60);
+  EXPECT_EQ(w[*after.chosen].name, "eu-fra");
+  auto again = select_mirror(req, world(), st, nearest_only);  // the first list, another caller's
+  EXPECT_NEAR(*again.candidates[1].distance_km, 430, 10);
+}
+
 }  // namespace
 }  // namespace lxcdn::selection
