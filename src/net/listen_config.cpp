@@ -40,6 +40,10 @@ void parse_listen_config(yaml_map& top, server_config& out) {
   }
   tls.get_path("certificate", out.tls.certificate);
   tls.get_path("key", out.tls.key);
+  tls.get("session_tickets", out.tls.session_tickets);
+  if (out.tls.session_tickets > 8) {
+    tls.fail("session_tickets", "must be between 0 and 8");
+  }
   tls.finish();
 
   top.get("threads", out.threads);

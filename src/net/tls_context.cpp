@@ -48,6 +48,13 @@ std::shared_ptr<ssl::context> make_server_tls_context(const tls_files& files) {
   // nothing buffered, so an idle keep-alive connection does not hold them (nginx does the same);
   // a bulk transfer pays one allocation per SSL_write call of up to 256 KiB.
   SSL_CTX_set_mode(native, SSL_MODE_RELEASE_BUFFERS);
+  // Resumption only when the operator asks for it (tls_files::session_tickets): LXD and Incus,
+  // the clients this serves, never resume, and a ticket costs about a sixth of a full handshake.
+  SSL_CTX_set_num_tickets(native, files.session_tickets);
+  if (files.session_tickets == 0) {
+    SSL_CTX_set_options(native, SSL_OP_NO_TICKET);  // TLS 1.2: no RFC 5077 tickets either
+    SSL_CTX_set_session_cache_mode(native, SSL_SESS_CACHE_OFF);
+  }
   if (SSL_CTX_use_certificate_chain_file(native, files.certificate.c_str()) != 1) {
     throw config_error(fmt::format("{}: cannot load certificate chain: {}",
                                    files.certificate.string(), openssl_reason()));

@@ -72,6 +72,8 @@ LINE_CASES = [
      "max_connections"),
     ("max_header_fields_too_small", "root: {root}\n" + LISTEN + "limits:\n  max_header_fields: 3\n",
      "max_header_fields", "max_header_fields"),
+    ("session_tickets_too_many", "root: {root}\n" + LISTEN + "tls:\n  session_tickets: 9\n", "session_tickets",
+     "session_tickets"),
     ("yaml_syntax_error", "root: {root}\n" + LISTEN + "limits:\n  header_timeout: [10s\n", None, "syntax"),
     ("tab_indentation", "root: {root}\n" + LISTEN + "limits:\n\theader_timeout: 10s\n", None, "origin.yaml"),
     ("tls_listener_without_tls_section",

@@ -374,3 +374,47 @@ def test_a_key_another_group_can_read_and_a_token_every_user_can_read_are_report
                 in token_lines[0], log
         else:
             assert token_lines == [], log
+
+
+def _two_connections(o, ctx):
+    """Two TLS connections to `o`, the second offering the first's session: (whether the first
+    got a ticket, whether the second resumed)."""
+    def one(session):
+        raw = socket.create_connection(("127.0.0.1", o.https_port), timeout=10)
+        with ctx.wrap_socket(raw, server_hostname="localhost", session=session) as s:
+            s.sendall(b"GET /hello.txt HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+            data = b""
+            while chunk := s.recv(65536):  # to the end: any ticket has arrived by then
+                data += chunk
+            assert data.startswith(b"HTTP/1.1 200 "), data[:80]
+            return s.session, s.session_reused
+    first, _ = one(None)
+    _, resumed = one(first)
+    return first.has_ticket, resumed
+
+
+@pytest.mark.parametrize("version", [ssl.TLSVersion.TLSv1_3, ssl.TLSVersion.TLSv1_2], ids=["tls1.3", "tls1.2"])
+def test_no_session_resumption_by_default(tree, certs, tmp_path, version):
+    """LXD and Incus never resume a TLS session, so by default the origin issues no tickets (a
+    sixth of a full handshake's CPU) and keeps no session cache: a client that offers its last
+    session gets a full handshake, over TLS 1.3 and 1.2."""
+    ca, chain, key = certs
+    with Origin(tmp_path, origin_yaml(tree.root, chain, key)) as o:
+        ctx = client_tls_context(ca, minimum=version, maximum=version)
+        got_ticket, resumed = _two_connections(o, ctx)
+        assert not got_ticket
+        assert not resumed
+
+
+@pytest.mark.parametrize("version", [ssl.TLSVersion.TLSv1_3, ssl.TLSVersion.TLSv1_2], ids=["tls1.3", "tls1.2"])
+def test_session_tickets_when_configured(tree, certs, tmp_path, version):
+    """`tls.session_tickets: 2` turns resumption on: the client gets a ticket and its next
+    connection resumes, over TLS 1.3 and 1.2."""
+    ca, chain, key = certs
+    conf = origin_yaml(tree.root, chain, key).replace("tls:\n", "tls:\n  session_tickets: 2\n")
+    with Origin(tmp_path, conf) as o:
+        ctx = client_tls_context(ca, minimum=version, maximum=version)
+        got_ticket, resumed = _two_connections(o, ctx)
+        assert got_ticket
+        assert resumed
+
