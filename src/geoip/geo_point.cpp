@@ -16,16 +16,6 @@ constexpr double earth_radius_km = 6371.0088;
 constexpr double rad = std::numbers::pi / 180;
 }  // namespace
 
-double great_circle_km(geo_point a, geo_point b) {
-  const double dlat = (b.latitude - a.latitude) * rad;
-  const double dlon = (b.longitude - a.longitude) * rad;
-  const double h = std::sin(dlat / 2) * std::sin(dlat / 2) +
-                   std::cos(a.latitude * rad) * std::cos(b.latitude * rad) * std::sin(dlon / 2) *
-                       std::sin(dlon / 2);
-  // Rounding can push h a hair past 1 for antipodal points; asin would then return NaN.
-  return 2 * earth_radius_km * std::asin(std::sqrt(std::clamp(h, 0.0, 1.0)));
-}
-
 unit_vector to_unit_vector(geo_point p) {
   const double lat = p.latitude * rad;
   const double lon = p.longitude * rad;
@@ -37,6 +27,10 @@ double distance_km(const unit_vector& a, const unit_vector& b) {
   const double half_chord = std::sqrt(dx * dx + dy * dy + dz * dz) / 2;
   // The chord of antipodes is 2 (half 1) up to rounding; asin past 1 would be NaN.
   return 2 * earth_radius_km * std::asin(std::min(half_chord, 1.0));
+}
+
+double great_circle_km(geo_point a, geo_point b) {
+  return distance_km(to_unit_vector(a), to_unit_vector(b));
 }
 
 }  // namespace lxcdn::geoip

@@ -13,10 +13,6 @@ struct geo_point {
 // True when both coordinates are finite and in range.
 bool is_valid(geo_point p);
 
-// Great-circle distance in km between two points (haversine on a sphere of the mean Earth radius,
-// 6371.0088 km). Good to about 0.5%, plenty for choosing a mirror. Pure.
-double great_circle_km(geo_point a, geo_point b);
-
 // A point as a unit vector from the Earth's centre: the form in which one distance costs a square
 // root and an arcsine instead of five trigonometric calls (the selection measures the client
 // against every mirror on each request).
@@ -25,8 +21,12 @@ struct unit_vector {
 };
 unit_vector to_unit_vector(geo_point p);
 
-// The same distance as great_circle_km(geo_point, geo_point), from the chord between the two
-// vectors (haversine's h is (chord / 2)^2): equal to within rounding. Pure.
+// Great-circle distance in km on a sphere of the mean Earth radius (6371.0088 km), from the chord
+// between the two vectors (haversine's h is (chord / 2)^2). Good to about 0.5% on the real Earth,
+// plenty for choosing a mirror. Pure.
 double distance_km(const unit_vector& a, const unit_vector& b);
+
+// distance_km of two points.
+double great_circle_km(geo_point a, geo_point b);
 
 }  // namespace lxcdn::geoip
